@@ -1,0 +1,949 @@
+"""Read the numbers in a text: value, bounds, qualifier and kind of each number expression.
+
+The model predicts number spans; this module says what they mean. :func:`find_numbers` scans a
+whole text, :func:`parse_span` normalises one span in its context. Both return
+:class:`ParsedNumber`: the span of the expression, its ``value``, ``low`` and ``high`` bounds, a
+:class:`~conflict_events.inference.results.Qualifier` and a :class:`NumberKind` that tells a count
+("25,000 people") from money, a percentage, a date, a year, an age, a duration, a measure ...
+
+>>> [(n.text, n.value, n.qualifier.value, n.kind.value)
+...  for n in find_numbers("At least 25,000 civilians fled on Dec. 22, a $1bn blow.")]
+[('25,000', 25000.0, 'at_least', 'count'), ('22', 22.0, 'exact', 'date'), ('1bn', 1000000000.0, 'exact', 'money')]
+
+Conventions (they match data/GUIDELINE.md):
+
+* The span covers the number and its scale words ("2.4 million", "hundreds of thousands",
+  "half a million", "a dozen", "three hundred and forty", "1.3m", "5,000 and 7,000" for a range).
+  It excludes qualifier words ("at least"), currency signs ("$"), and units ("%", "km", "people").
+* Bounds: exact and approximate: value = low = high. ``at_least``: value = low, high None.
+  ``at_most``: value = high, low None. ``range``: value None, low and high the two ends.
+  ``vague``: value None, high None, low the conservative bound of :data:`VAGUE_LOW_BOUNDS`: the unit
+  the word counts in (dozens → 12, scores → 20, hundreds → 100, thousands → 1,000, tens of
+  thousands → 10,000, hundreds of thousands → 100,000), several → 3, a few → 2, multiplied out
+  for "several hundred" (300) or "a few dozen" (24). This is ACLED's style (dozens → 12,
+  hundreds → 100), except "several", which ACLED codes as 10 and we read literally as 3.
+* Qualifiers directly before the number (:data:`QUALIFIER_PHRASES`): "at least", "more than",
+  "over", "upwards of", "in excess of" → at_least; "some", "about", "around", "roughly",
+  "nearly", "almost", "an estimated", "approximately", "close to" → approximate; "up to",
+  "as many as", "fewer/less than", "no more than", "under" → at_most. "As many as" is at_most:
+  it quotes the top of the sources' estimates, like "up to". "Over" before a duration means
+  "during" ("over five years") and is no qualifier. After the number, "or more" and "+" give
+  at_least, "or so" approximate. A qualifier only applies to the number it directly precedes.
+* Separators: "25,000", "25 000" (space, no-break or thin space between 3-digit groups) and
+  "1.300.000" group thousands. A single dot group, "1.300", is read as 1,300 (thousands, as in
+  European-style sources): English reports do not write counts with three decimals. Before a
+  scale word the dot and the comma are decimal points: "1.250 million" = 1,250,000 and
+  "1,5 million" = 1,500,000. A leading zero ("0.750") is always decimal.
+* "m" written onto a number is million ("1.3m", "£40m"); a spaced "m" ("300 m") is metres.
+* A four-digit number from 1800 to 2100 with no separator and no qualifier before it is a year
+  ("in 2011", "2011 people" too: write "2,011 people" for a count).
+* A number from 1 to 31 next to a capitalised month name is a day of the month (kind date,
+  value the day): "Dec. 22", "3 March", "the 15th of May". Clock times have the value in hours on
+  a 24-hour clock ("9 p.m." → 21, "14:30" → 14.5). Fractions have their value ("two-thirds").
+* Ranges: "between X and Y", "X to Y", "X-Y", "X or Y". A scale word after the second end
+  applies to the first ("2-3 million"). "From X to Y" is a change, two numbers ("rose from 20
+  to 30"), unless "ranging", "ranged" or "anywhere" comes before "from".
+
+Bad input: a non-``str`` text raises ``TypeError`` (bytes: decode them first). Empty or
+blank texts have no numbers. Control characters and lone surrogates are ordinary non-word
+characters: offsets stay exact.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from conflict_events.inference.results import NumberMention, Qualifier
+from conflict_events.inference.splitter import check_text
+
+__all__ = [
+    "QUALIFIER_PHRASES",
+    "VAGUE_LOW_BOUNDS",
+    "NumberKind",
+    "ParsedNumber",
+    "find_numbers",
+    "parse_span",
+]
+
+
+class NumberKind(str, Enum):
+    """What a number measures; only ``count`` can be an event count."""
+
+    COUNT = "count"  # 25,000 people, 15 villages, the toll rose to 52
+    MONEY = "money"  # $1bn, 5 million dollars
+    PERCENTAGE = "percentage"  # 45%, 12 per cent
+    FRACTION = "fraction"  # two-thirds, half of
+    ORDINAL = "ordinal"  # the 5th brigade, the third attack
+    DATE = "date"  # the day in Dec. 22, 3 March
+    YEAR = "year"  # 2011, the 1990s
+    TIME = "time"  # 10 a.m., 14:30
+    AGE = "age"  # a 12-year-old, aged 35
+    DURATION = "duration"  # three days, a 72-hour truce
+    MEASURE = "measure"  # 5 km, 1,500 hectares, 400 tonnes
+    IDENTIFIER = "identifier"  # Resolution 2254, Route 60, Su-24, No. 5
+    UNKNOWN = "unknown"  # parse_span found no number in the span
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class ParsedNumber:
+    """A number expression of a text, normalised; ``text == source[start:end]``.
+
+    >>> n = ParsedNumber("25,000", 9, 15, 25000.0, 25000.0, None, Qualifier.AT_LEAST, NumberKind.COUNT)
+    >>> ParsedNumber.from_dict(n.to_dict()) == n
+    True
+    >>> n.to_dict()["kind"], n.to_mention(role="displaced").role
+    ('count', 'displaced')
+    """
+
+    text: str
+    start: int
+    end: int
+    value: float | None
+    low: float | None
+    high: float | None
+    qualifier: Qualifier = Qualifier.EXACT
+    kind: NumberKind = NumberKind.COUNT
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.qualifier, Qualifier):
+            object.__setattr__(self, "qualifier", Qualifier(self.qualifier))
+        if not isinstance(self.kind, NumberKind):
+            object.__setattr__(self, "kind", NumberKind(self.kind))
+        for name in ("value", "low", "high"):
+            number = getattr(self, name)
+            if number is not None and not isinstance(number, float):
+                object.__setattr__(self, name, float(number))
+        if self.start < 0 or self.end < self.start:
+            raise ValueError(f"bad span [{self.start}, {self.end}) for {self.text!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "start": self.start,
+            "end": self.end,
+            "value": self.value,
+            "low": self.low,
+            "high": self.high,
+            "qualifier": self.qualifier.value,
+            "kind": self.kind.value,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ParsedNumber:
+        def opt(key: str) -> float | None:
+            return None if data.get(key) is None else float(data[key])
+
+        return cls(
+            text=data["text"],
+            start=int(data["start"]),
+            end=int(data["end"]),
+            value=opt("value"),
+            low=opt("low"),
+            high=opt("high"),
+            qualifier=Qualifier(data.get("qualifier") or "exact"),
+            kind=NumberKind(data.get("kind") or "count"),
+        )
+
+    def to_mention(
+        self, role: str | None = None, unit: str | None = None, score: float | None = None
+    ) -> NumberMention:
+        """This number as the :class:`NumberMention` of a tagged sentence."""
+        return NumberMention(
+            self.text, self.start, self.end, self.value, self.low, self.high, self.qualifier,
+            role, unit, score,
+        )  # fmt: skip
+
+
+# --- Lexicons -----------------------------------------------------------------------------------
+
+UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine".split())}
+TEENS = {
+    w: i + 10
+    for i, w in enumerate(
+        "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
+}
+ORD_UNITS = {
+    w: i + 1
+    for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth".split())
+}
+ORD_TEENS = {
+    w: i + 10
+    for i, w in enumerate(
+        "tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth"
+        " eighteenth nineteenth".split()
+    )
+}
+ORD_TENS = {
+    w: 10 * (i + 2)
+    for i, w in enumerate(
+        "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split()
+    )
+}
+# Scale words that multiply what comes before them, in words or after digits ("2.4 million").
+SCALES = {
+    "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
+    "lakh": 1e5, "lakhs": 1e5, "crore": 1e7, "crores": 1e7, "dozen": 12.0,
+}  # fmt: skip
+ORD_SCALES = {"hundredth": 1e2, "thousandth": 1e3, "millionth": 1e6}
+# Abbreviations after digits, spaced ("3.7 mln") or written on ("1.3m", "$1bn", "850k").
+SCALE_ABBREVIATIONS = {"mln": 1e6, "mn": 1e6, "bn": 1e9, "bln": 1e9}
+SCALE_SUFFIXES = {**SCALE_ABBREVIATIONS, "k": 1e3, "m": 1e6, "b": 1e9, "tn": 1e12}
+# Plural scale words are vague on their own ("hundreds of families").
+VAGUE_LOW_BOUNDS: dict[str, float] = {
+    "tens": 10.0, "dozens": 12.0, "scores": 20.0, "hundreds": 100.0, "thousands": 1e3,
+    "millions": 1e6, "billions": 1e9, "several": 3.0, "a few": 2.0,
+}  # fmt: skip
+DENOMINATORS = {
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
+    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7,
+    "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10,
+}  # fmt: skip
+HALF_FOLLOWERS = {"of", "the", "its", "their", "his", "her", "all", "them"}
+
+QUALIFIER_PHRASES: dict[tuple[str, ...], Qualifier] = {
+    **dict.fromkeys(
+        [("at", "least"), ("more", "than"), ("over",), ("upwards", "of"), ("upward", "of"),
+         ("in", "excess", "of"), ("no", "fewer", "than"), ("no", "less", "than"),
+         ("not", "less", "than"), ("not", "fewer", "than"), ("a", "minimum", "of"),
+         ("just", "over"), ("well", "over"), ("above",)],
+        Qualifier.AT_LEAST,
+    ),
+    **dict.fromkeys(
+        [("some",), ("about",), ("around",), ("roughly",), ("nearly",), ("almost",),
+         ("an", "estimated"), ("estimated",), ("approximately",), ("approx", "."), ("approx",),
+         ("close", "to"), ("circa",), ("an", "approximate")],
+        Qualifier.APPROXIMATE,
+    ),
+    **dict.fromkeys(
+        [("up", "to"), ("as", "many", "as"), ("as", "much", "as"), ("fewer", "than"),
+         ("less", "than"), ("no", "more", "than"), ("not", "more", "than"), ("at", "most"),
+         ("a", "maximum", "of"), ("under",), ("just", "under"), ("below",)],
+        Qualifier.AT_MOST,
+    ),
+}  # fmt: skip
+_QUALIFIER_WORDS = {w for phrase in QUALIFIER_PHRASES for w in phrase}
+# Phrases by their last word, longest first: "no more than" is tried before "more than".
+_QUALIFIERS_BY_LAST_WORD: dict[str, list[tuple[str, ...]]] = {}
+for _phrase in sorted(QUALIFIER_PHRASES, key=len, reverse=True):
+    _QUALIFIERS_BY_LAST_WORD.setdefault(_phrase[-1], []).append(_phrase)
+
+MONTHS = set(
+    "January February March April May June July August September October November December"
+    " Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
+)
+CURRENCY_SIGNS = set("$€£¥₹₦₱₺")
+CURRENCY_CODES = {"usd", "us", "eur", "gbp", "rs", "inr", "syp", "sdg", "yer", "iqd", "lbp", "afn"}
+CURRENCY_WORDS = set(
+    "dollar dollars euro euros pound pounds sterling yen yuan rupee rupees dinar dinars lira"
+    " liras lire rial rials riyal riyals dirham dirhams franc francs shilling shillings naira"
+    " birr afghani afghanis taka kyat rouble roubles ruble rubles hryvnia hryvnias peso pesos"
+    " cedi cedis kwacha leone leones usd eur gbp syp".split()
+)
+TIME_UNITS = set(
+    "second seconds minute minutes min mins hour hours hr hrs day days night nights week"
+    " weeks month months year years yr yrs decade decades century centuries".split()
+)
+MEASURE_UNITS = set(
+    "km kms km2 kilometre kilometres kilometer kilometers mile miles metre metres meter meters"
+    " m cm mm foot feet ft inch inches yard yards hectare hectares ha acre acres dunum dunums"
+    " dunam dunams donum donums kg kgs kilo kilos kilogram kilogrammes kilograms gram grams"
+    " tonne tonnes ton tons mt litre litres liter liters gallon gallons barrel barrels degree"
+    " degrees mw kw mph kph sq square cubic".split()
+)
+IDENTIFIER_WORDS = set(
+    "resolution resolutions route highway article articles chapter section paragraph phase"
+    " sector zone block gate building room flight decree law protocol platform level grade"
+    " category".split()
+)
+_NOT_IDENTIFIER_PREFIXES = {"mid", "pre", "post", "late", "early", "anti", "over", "under"}
+RANGE_FROM_CUES = {"ranged", "ranging", "range", "ranges", "anywhere", "varied", "varying"}
+
+_WORD_STARTS = (
+    set(UNITS) | set(TEENS) | set(TENS) | set(ORD_UNITS) | set(ORD_TEENS) | set(ORD_TENS)
+    | {"a", "an", "half", "several"} | {w for w in VAGUE_LOW_BOUNDS if " " not in w}
+)  # fmt: skip
+
+# --- Tokens -------------------------------------------------------------------------------------
+
+# Runs of digits, runs of letters, and single other characters; whitespace separates tokens.
+_TOKEN = re.compile(r"\d+|[^\W\d_]+|\S")
+_SPACE_GROUP_GAPS = {" ", "\u00a0", "\u202f", "\u2009"}
+
+
+class _Tokens:
+    """The tokens of ``text[lo:hi]`` with absolute offsets; out-of-range lookups give ``""``."""
+
+    def __init__(self, text: str, lo: int = 0, hi: int | None = None) -> None:
+        found = list(_TOKEN.finditer(text, lo, len(text) if hi is None else hi))
+        self.text = text
+        self.starts = [m.start() for m in found]
+        self.ends = [m.end() for m in found]
+        self.toks = [m.group() for m in found]
+        self.low = [t.lower() for t in self.toks]
+        self.n = len(found)
+
+    def tok(self, k: int) -> str:
+        return self.toks[k] if 0 <= k < self.n else ""
+
+    def lw(self, k: int) -> str:
+        return self.low[k] if 0 <= k < self.n else ""
+
+    def adj(self, k: int) -> bool:
+        """Token ``k`` touches token ``k - 1``."""
+        return 0 < k < self.n and self.starts[k] == self.ends[k - 1]
+
+    def near(self, k: int) -> bool:
+        """Token ``k`` follows token ``k - 1`` on the same line."""
+        return 0 < k < self.n and "\n" not in self.text[self.ends[k - 1] : self.starts[k]]
+
+    def gap(self, k: int) -> str:
+        return self.text[self.ends[k - 1] : self.starts[k]] if 0 < k < self.n else ""
+
+    def digits(self, k: int) -> bool:
+        return 0 <= k < self.n and self.toks[k][0].isdecimal()
+
+
+@dataclass
+class _Core:
+    """A number without its context: tokens [i, j), value, and how it was written."""
+
+    i: int
+    j: int
+    value: float | None
+    form: str = "number"  # number | vague | ordinal | fraction | decade | time | date
+    scale: float = 1.0  # the scale word that ends it, shared with a range's first end
+    plain: bool = False  # one bare run of digits: could be a year or a day
+    low: float | None = None  # the bound of a vague quantity
+
+
+@dataclass
+class _Expression:
+    first: _Core
+    last: _Core  # the second end of a range, else ``first``
+
+    @property
+    def is_range(self) -> bool:
+        return self.last is not self.first
+
+
+# --- Reading numbers ----------------------------------------------------------------------------
+
+
+class _Reader:
+    """Finds number expressions in the tokens and reads their value, qualifier and kind."""
+
+    def __init__(self, tokens: _Tokens) -> None:
+        self.t = tokens
+
+    def expressions(self) -> list[_Expression]:
+        t, found, k = self.t, [], 0
+        while k < t.n:
+            if not (t.digits(k) or t.low[k] in _WORD_STARTS) or self._skip(k):
+                k += 1
+                continue
+            expr = self.expression(k)
+            if expr is None:
+                k += 1
+                continue
+            found.append(expr)
+            k = expr.last.j
+        return found
+
+    def _skip(self, k: int) -> bool:
+        """Words that look like numbers but are not: "no one", "30-second"."""
+        t = self.t
+        if t.low[k] == "one" and (t.lw(k - 1) == "no" or t.lw(k + 1) == "another"):
+            return True
+        if t.low[k] == "second":
+            before = k - 2 if t.tok(k - 1) == "-" else k - 1
+            return t.digits(before) or t.lw(before) in UNITS or t.lw(before) in TENS
+        return False
+
+    def expression(self, k: int, force_range: bool = False) -> _Expression | None:
+        a = self.core(k)
+        if a is None:
+            return None
+        b = self._range_end(a, force_range) if a.form == "number" else None
+        return _Expression(a, b or a)
+
+    # Cores: one number, in digits or words.
+
+    def core(self, k: int) -> _Core | None:
+        if self.t.digits(k):
+            return self._digit_core(k)
+        return self._word_core(k)
+
+    def _digit_core(self, i: int) -> _Core | None:
+        t = self.t
+        first = t.toks[i]
+        date = self._numeric_date(i)
+        if date is not None:
+            return date
+        # 14:30
+        if (
+            len(first) <= 2 and t.tok(i + 1) == ":" and t.adj(i + 1) and t.adj(i + 2)
+            and t.digits(i + 2) and len(t.toks[i + 2]) == 2
+        ):  # fmt: skip
+            hours, minutes = int(first), int(t.toks[i + 2])
+            if hours <= 24 and minutes < 60:
+                return _Core(i, i + 3, hours + minutes / 60, form="time")
+        digits, j = first, i + 1
+        grouped = False
+        if len(first) <= 3:
+            groups, j = self._groups(i)
+            grouped = bool(groups)
+            digits += "".join(groups)
+        decimals = ""
+        if t.tok(j) in ".," and t.adj(j) and t.adj(j + 1) and t.digits(j + 1):
+            sep, after = t.toks[j], t.toks[j + 1]
+            if sep == "." or (not grouped and len(after) <= 2 and self._scale_at(j + 2)):
+                decimals, j = after, j + 2
+        value = float(f"{digits}.{decimals}" if decimals else digits)
+        plain = j == i + 1
+        suffix = t.lw(j) if t.adj(j) else ""
+        if plain and suffix in ("st", "nd", "rd", "th"):
+            return _Core(i, j + 1, value, form="ordinal")
+        if plain and len(first) == 4 and first.endswith("0"):
+            if suffix == "s":
+                return _Core(i, j + 1, None, form="decade", low=value)
+            if t.tok(j) in "'’" and t.adj(j) and t.lw(j + 1) == "s" and t.adj(j + 1):
+                return _Core(i, j + 2, None, form="decade", low=value)
+        scale = 1.0
+        if suffix in SCALE_SUFFIXES or (suffix in SCALES and suffix != "dozen"):
+            scale, j = SCALE_SUFFIXES.get(suffix) or SCALES[suffix], j + 1
+        else:
+            scale, j = self._scale_words(j)
+        return _Core(i, j, value * scale, scale=scale, plain=plain and scale == 1.0)
+
+    def _groups(self, i: int) -> tuple[list[str], int]:
+        """Thousands groups after the digits at ``i``: ",000", ".000" or " 000" repeated."""
+        t = self.t
+        for sep in (",", "."):
+            groups, j = [], i + 1
+            while (
+                t.tok(j) == sep and t.adj(j) and t.adj(j + 1) and t.digits(j + 1)
+                and len(t.toks[j + 1]) == 3
+            ):  # fmt: skip
+                groups.append(t.toks[j + 1])
+                j += 2
+            if sep == "," and groups:
+                return groups, j
+            # One dot group is a decimal point before a scale word or after a leading zero.
+            if sep == "." and (
+                len(groups) >= 2
+                or (groups and not self._scale_at(j) and not t.toks[i].startswith("0"))
+            ):
+                return groups, j
+        groups, j = [], i + 1
+        month_before = t.tok(i - 1) in MONTHS or (t.tok(i - 1) == "." and t.tok(i - 2) in MONTHS)
+        if not month_before and not t.digits(i - 1):
+            while (
+                t.gap(j) in _SPACE_GROUP_GAPS and t.digits(j) and len(t.toks[j]) == 3
+                and not (t.tok(j + 1) in ".,:" and t.adj(j + 1) and t.digits(j + 2))
+            ):  # fmt: skip
+                groups.append(t.toks[j])
+                j += 1
+        return groups, j
+
+    def _scale_at(self, j: int) -> bool:
+        t = self.t
+        word = t.lw(j)
+        if t.adj(j) and word in SCALE_SUFFIXES:
+            return True
+        return t.near(j) and (word in SCALES or word in SCALE_ABBREVIATIONS)
+
+    def _scale_words(self, j: int) -> tuple[float, int]:
+        """Spaced scale words after digits: "2.4 million", "3.7 mln", "5 hundred thousand"."""
+        t, scale, last = self.t, 1.0, 0.0
+        while t.near(j):
+            word = t.lw(j)
+            step = SCALES.get(word) or SCALE_ABBREVIATIONS.get(word)
+            if step is None or step <= last or (word == "dozen" and last):
+                break
+            scale, last, j = scale * step, step, j + 1
+        return scale, j
+
+    def _numeric_date(self, i: int) -> _Core | None:
+        """2019-12-22, 22/12/2019, 22.12.2019: a date without a single value."""
+        t = self.t
+        parts, j = [t.toks[i]], i + 1
+        sep = t.tok(j)
+        if sep not in ("-", "/", "."):
+            return None
+        while len(parts) < 3 and t.tok(j) == sep and t.adj(j) and t.adj(j + 1) and t.digits(j + 1):
+            parts.append(t.toks[j + 1])
+            j += 2
+        if len(parts) != 3:
+            return None
+        year, first, second = (len(p) for p in parts)
+        if year == 4 and first <= 2 and second <= 2:  # 2019-12-22
+            month, day = int(parts[1]), int(parts[2])
+        elif year <= 2 and first <= 2 and (second == 4 or (second == 2 and sep != ".")):
+            # 22/12/2019, 12/22/19: day and month in either order
+            month, day = sorted((int(parts[0]), int(parts[1])))
+        else:
+            return None
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return _Core(i, j, None, form="date")
+        return None
+
+    def _word_core(self, i: int) -> _Core | None:
+        t = self.t
+        word = t.low[i]
+        if word in VAGUE_LOW_BOUNDS:
+            if word == "several":
+                return self._vague_times_scales(i, i + 1, 3.0)
+            return self._vague_plural(i)
+        if word in ("a", "an"):
+            after = t.lw(i + 1)
+            if not t.near(i + 1):
+                return None
+            if after == "few":
+                return self._vague_times_scales(i, i + 2, 2.0)
+            if after == "quarter" and self._a_scale(i + 3):
+                scale = SCALES[t.low[i + 4]]
+                return _Core(i, i + 5, 0.25 * scale, scale=scale)
+            if after in SCALES:
+                return self._cardinal(i, i + 1, lead=1)
+            if after in DENOMINATORS and t.lw(i + 2) == "of" and not self._a_scale(i + 3):
+                return _Core(i, i + 2, 1 / DENOMINATORS[after], form="fraction")
+            return None
+        if word == "half":
+            if t.lw(i + 1) in ("a", "an") and t.lw(i + 2) in SCALES and t.near(i + 2):
+                scale = SCALES[t.low[i + 2]]
+                return _Core(i, i + 3, 0.5 * scale, scale=scale)
+            if t.lw(i + 1) in HALF_FOLLOWERS:
+                return _Core(i, i + 1, 0.5, form="fraction")
+            return None
+        core = self._cardinal(i, i)
+        if core is None or core.form != "number":
+            return core
+        k = core.j
+        small = core.value is not None and core.value <= 10
+        # two-thirds, one-fifth, three quarters, one third of
+        if small and t.tok(k) == "-" and t.adj(k) and t.adj(k + 1) and t.lw(k + 1) in DENOMINATORS:
+            return _Core(i, k + 2, core.value / DENOMINATORS[t.low[k + 1]], form="fraction")
+        if small and t.near(k) and t.lw(k) in DENOMINATORS:
+            if t.lw(k).endswith("s") or (core.value == 1 and t.lw(k + 1) == "of"):
+                return _Core(i, k + 1, core.value / DENOMINATORS[t.low[k]], form="fraction")
+        # one and a half million
+        if [t.lw(k), t.lw(k + 1), t.lw(k + 2)] == ["and", "a", "half"] and t.lw(k + 3) in SCALES:
+            scale = SCALES[t.low[k + 3]]
+            return _Core(i, k + 4, (core.value + 0.5) * scale, scale=scale)
+        return core
+
+    def _a_scale(self, k: int) -> bool:
+        """Tokens k-1.. read "of a million" (after "a quarter")."""
+        t = self.t
+        return t.lw(k - 1) == "of" and t.lw(k) in ("a", "an") and t.lw(k + 1) in SCALES
+
+    def _vague_plural(self, i: int) -> _Core | None:
+        """dozens, hundreds, tens of thousands, hundreds of millions ..."""
+        t = self.t
+        word = t.low[i]
+        if word in ("tens", "scores") and t.lw(i + 1) not in ("of", "more"):
+            return None
+        low, step, j = VAGUE_LOW_BOUNDS[word], VAGUE_LOW_BOUNDS[word], i + 1
+        while t.lw(j) == "of" and t.lw(j + 1) in ("thousands", "millions", "billions"):
+            bigger = VAGUE_LOW_BOUNDS[t.low[j + 1]]
+            if bigger <= step:
+                break
+            low, step, j = low * bigger, bigger, j + 2
+        return _Core(i, j, None, form="vague", low=low)
+
+    def _vague_times_scales(self, i: int, j: int, low: float) -> _Core:
+        """several, a few, several hundred, a few dozen: the low bound times the scales."""
+        t = self.t
+        while t.near(j) and t.lw(j) in SCALES and t.lw(j) not in ("lakh", "lakhs", "crores"):
+            low, j = low * SCALES[t.low[j]], j + 1
+        return _Core(i, j, None, form="vague", low=low)
+
+    def _cardinal(self, i: int, k: int, lead: int = 0) -> _Core | None:
+        """Number words from token ``k`` ("three hundred and forty", "twenty-first").
+
+        ``lead`` is 1 after "a" ("a hundred and twenty"). The grammar refuses sequences that
+        are two numbers ("two three") and stops before an "and" that joins clauses.
+        """
+        t = self.t
+        total, group, state = 0.0, float(lead), "unit" if lead else "start"
+        last_big, end, scale, ordinal = math.inf, None, 1.0, False
+        while k < t.n and (k == i or t.near(k)):
+            word = t.low[k]
+            if word in UNITS or word in ORD_UNITS:
+                if state not in ("start", "tens", "hundred", "big", "and", "hyphen"):
+                    break
+                if word == "zero" and state != "start":
+                    break
+                group += UNITS.get(word, ORD_UNITS.get(word, 0))
+                state, ordinal = "unit", word in ORD_UNITS
+            elif word in TEENS or word in ORD_TEENS or word in TENS or word in ORD_TENS:
+                if state not in ("start", "hundred", "big", "and"):
+                    break
+                group += TEENS.get(word) or ORD_TEENS.get(word) or TENS.get(word) or ORD_TENS[word]
+                state = "tens" if word in TENS else "unit"
+                ordinal = word in ORD_TEENS or word in ORD_TENS
+            elif word in ("hundred", "hundredth", "dozen"):
+                if state not in ("unit", "tens") or not 1 <= group < 100:
+                    break
+                step = 100.0 if word != "dozen" else 12.0
+                group, state, scale, ordinal = group * step, "hundred", step, word == "hundredth"
+                if word == "dozen":
+                    end = k + 1
+                    break
+            elif word in SCALES or word in ORD_SCALES:
+                step = SCALES.get(word) or ORD_SCALES[word]
+                if state not in ("unit", "tens", "hundred") or step >= last_big or not group:
+                    break
+                total, group, last_big = total + group * step, 0.0, step
+                state, scale, ordinal = "big", step, word in ORD_SCALES
+            elif word == "and" and state in ("hundred", "big"):
+                state = "and"
+                k += 1
+                continue
+            elif word == "-" and state == "tens" and t.adj(k) and t.adj(k + 1):
+                state = "hyphen"
+                k += 1
+                continue
+            else:
+                break
+            if state in ("unit", "tens"):
+                scale = 1.0
+            k += 1
+            end = k
+            if ordinal:
+                break
+        if end is None:
+            return None
+        return _Core(i, end, total + group, form="ordinal" if ordinal else "number", scale=scale)
+
+    def _range_end(self, a: _Core, force: bool = False) -> _Core | None:
+        """The second end of a range that starts with ``a``, or None."""
+        t = self.t
+        k = a.j
+        joiner = t.lw(k)
+        if not t.near(k) and not t.adj(k):
+            return None
+        between = t.lw(a.i - 1) == "between" or (
+            t.tok(a.i - 1) in CURRENCY_SIGNS and t.lw(a.i - 2) == "between"
+        )
+        if not (
+            joiner in ("to", "-", "–", "—", "or", "/") or (joiner == "and" and (between or force))
+        ):
+            return None
+        if joiner == "/" and not (a.plain and len(t.toks[a.i]) == 4):
+            return None
+        start_b = k + 1
+        if t.tok(start_b) in CURRENCY_SIGNS:
+            start_b += 1
+        if not t.near(start_b) and not t.adj(start_b):
+            return None
+        b = self.core(start_b)
+        if b is None or b.form != "number" or b.value is None or a.value is None:
+            return None
+        if joiner == "to" and t.lw(a.i - 1) == "from" and not force:
+            if t.lw(a.i - 2) not in RANGE_FROM_CUES:
+                return None
+        low, high = a.value, b.value
+        if b.scale > 1 and a.scale == 1 and low <= high / b.scale:
+            low = low * b.scale
+        if joiner in ("-", "–", "/") and a.plain and b.plain:
+            first, second = t.toks[a.i], t.toks[b.i]
+            if len(first) == 4 and len(second) == 2:  # 2015-16
+                high = float(int(first[:2] + second))
+        if high <= low:
+            return None
+        a.value = low
+        b.value = high
+        return b
+
+    # Context: qualifier and kind.
+
+    def qualifier_before(self, i: int) -> tuple[str, ...] | None:
+        """The qualifier phrase that ends right before token ``i`` (after a currency sign)."""
+        t = self.t
+        k = i
+        for _ in range(2):
+            if t.tok(k - 1) in CURRENCY_SIGNS or t.lw(k - 1) in CURRENCY_CODES:
+                k -= 1
+        for phrase in _QUALIFIERS_BY_LAST_WORD.get(t.lw(k - 1), ()):
+            size = len(phrase)
+            if k - size < 0 or tuple(t.low[k - size : k]) != phrase:
+                continue
+            if all(t.near(m) for m in range(k - size + 1, k + 1)):
+                return phrase
+        return None
+
+    def qualifier_after(self, j: int) -> Qualifier | None:
+        t = self.t
+        if t.tok(j) == "+" and t.adj(j):
+            return Qualifier.AT_LEAST
+        if t.tok(j) == "-" and t.adj(j) and t.lw(j + 1) == "plus":
+            return Qualifier.AT_LEAST
+        if t.lw(j) == "or" and t.near(j) and t.near(j + 1):
+            follower = t.lw(j + 1)
+            if follower in ("more", "above", "over", "higher"):
+                return Qualifier.AT_LEAST
+            if follower == "so":
+                return Qualifier.APPROXIMATE
+            if follower in ("less", "fewer", "below"):
+                return Qualifier.AT_MOST
+        return None
+
+    def kind(self, expr: _Expression, qualified: bool) -> NumberKind:
+        t = self.t
+        a, b = expr.first, expr.last
+        i, j = a.i, b.j
+        fixed = {
+            "decade": NumberKind.YEAR,
+            "date": NumberKind.DATE,
+            "fraction": NumberKind.FRACTION,
+            "time": NumberKind.TIME,
+        }
+        if a.form in fixed:
+            return fixed[a.form]
+        if self._money_before(i):
+            return NumberKind.MONEY
+        if self._identifier_before(i):
+            return NumberKind.IDENTIFIER
+        if a.form == "ordinal":
+            return NumberKind.DATE if self._month_next_to(i, j) else NumberKind.ORDINAL
+        if self._clock_after(j):
+            return NumberKind.TIME
+        if self._percent_after(j):
+            return NumberKind.PERCENTAGE
+        if self._money_after(j):
+            return NumberKind.MONEY
+        if self._age(i, j):
+            return NumberKind.AGE
+        unit = self._unit_after(j)
+        if unit in TIME_UNITS:
+            return NumberKind.DURATION
+        if unit in MEASURE_UNITS or t.tok(j) == "°":
+            return NumberKind.MEASURE
+        if a.plain and len(t.toks[a.i]) <= 2 and 1 <= (a.value or 0) <= 31:
+            if not expr.is_range and self._month_next_to(i, j):
+                return NumberKind.DATE
+        if not qualified and len(t.toks[a.i]) == 4 and _year_like(a) and _year_like(b):
+            return NumberKind.YEAR
+        return NumberKind.COUNT
+
+    def _month_next_to(self, i: int, j: int) -> bool:
+        t = self.t
+        if t.tok(i - 1) in MONTHS or (
+            t.tok(i - 1) == "." and t.adj(i - 1) and t.tok(i - 2) in MONTHS
+        ):
+            return True
+        return t.tok(j) in MONTHS or (t.lw(j) == "of" and t.tok(j + 1) in MONTHS)
+
+    def _money_before(self, i: int) -> bool:
+        t = self.t
+        before = t.tok(i - 1)
+        if before in CURRENCY_SIGNS:
+            return True
+        if before == "." and t.lw(i - 2) == "rs":
+            return True
+        return t.lw(i - 1) in CURRENCY_CODES and (before.isupper() or before == "Rs")
+
+    def _money_after(self, j: int) -> bool:
+        t = self.t
+        k = j + 1 if t.lw(j) == "of" else j
+        if t.tok(k)[:1].isupper() and t.lw(k) not in CURRENCY_WORDS:
+            k += 1  # US dollars, Syrian pounds
+        word = t.lw(k)
+        if word in ("pound", "pounds") and t.lw(k + 1) == "of":
+            return False  # 50 pounds of flour
+        return word in CURRENCY_WORDS and (k == j or t.tok(j)[:1].isupper() or t.lw(j) == "of")
+
+    def _identifier_before(self, i: int) -> bool:
+        t = self.t
+        before = t.tok(i - 1)
+        if t.adj(i) and before.isalpha():
+            return True  # G20, M4
+        if before == "-" and t.adj(i) and t.adj(i - 1) and t.tok(i - 2).isalpha():
+            prefix = t.tok(i - 2)
+            return prefix.lower() not in _NOT_IDENTIFIER_PREFIXES and not prefix.islower()
+        if before == "#":
+            return True
+        if before == "." and t.lw(i - 2) in ("no", "nos"):
+            return True
+        return t.lw(i - 1) in IDENTIFIER_WORDS
+
+    def _clock_after(self, j: int) -> str | None:
+        t = self.t
+        word = t.lw(j)
+        if word in ("am", "pm") and (t.adj(j) or t.near(j)):
+            return word
+        if word in ("a", "p") and t.tok(j + 1) == "." and t.lw(j + 2) == "m" and t.adj(j + 2):
+            return word + "m"
+        if word == "o" and t.tok(j + 1) in "'’" and t.lw(j + 2) == "clock":
+            return "o'clock"
+        return None
+
+    def _percent_after(self, j: int) -> bool:
+        t = self.t
+        word = t.lw(j)
+        return (
+            word in ("%", "percent", "pct", "percentage")
+            or (word == "per" and t.lw(j + 1) == "cent")
+            or (word == "-" and t.adj(j) and t.lw(j + 1) == "percent")
+        )
+
+    def _age(self, i: int, j: int) -> bool:
+        t = self.t
+        k = j + 1 if t.tok(j) == "-" else j
+        if t.lw(k) in ("year", "years", "month", "months", "week", "weeks", "day", "days"):
+            k += 1
+            if t.tok(k) == "-":
+                k += 1
+            if t.lw(k) == "old" or (t.lw(k) == "of" and t.lw(k + 1) == "age"):
+                return True
+        k = i - 1
+        while k >= 0 and (t.low[k] in _QUALIFIER_WORDS or t.low[k] == "between"):
+            k -= 1
+        return t.lw(k) in ("aged", "ages") or (t.lw(k) == "of" and t.lw(k - 1) == "age")
+
+    def _unit_after(self, j: int) -> str:
+        """The word right after a number, past a hyphen or "square": "km", "day", "hectares"."""
+        t = self.t
+        k = j + 1 if t.tok(j) == "-" and t.adj(j) else j
+        if t.lw(k) in ("sq", "square", "cubic"):
+            return "square"
+        return t.lw(k) if (t.adj(k) or t.near(k)) else ""
+
+    # The result.
+
+    def parsed(self, expr: _Expression) -> ParsedNumber:
+        t = self.t
+        a, b = expr.first, expr.last
+        phrase = self.qualifier_before(a.i)
+        kind = self.kind(expr, qualified=phrase is not None)
+        if expr.is_range or a.form == "decade":
+            qualifier = Qualifier.RANGE
+            value, low, high = (
+                (None, a.value, b.value) if expr.is_range else (None, a.low, a.low + 9)
+            )
+        elif a.form == "vague":
+            qualifier, value, low, high = Qualifier.VAGUE, None, a.low, None
+        else:
+            value = a.value
+            if phrase == ("over",) and kind is NumberKind.DURATION:
+                phrase = None  # "over five years" is a period, not a bound
+            qualifier = QUALIFIER_PHRASES[phrase] if phrase else None
+            qualifier = qualifier or self.qualifier_after(a.j) or Qualifier.EXACT
+            if kind is NumberKind.TIME and value is not None:
+                value = self._clock_value(a, value)
+            low = None if qualifier is Qualifier.AT_MOST else value
+            high = None if qualifier is Qualifier.AT_LEAST else value
+        start, end = t.starts[a.i], t.ends[b.j - 1]
+        return ParsedNumber(t.text[start:end], start, end, value, low, high, qualifier, kind)
+
+    def _clock_value(self, a: _Core, value: float) -> float:
+        t = self.t
+        written = re.fullmatch(r"(\d{1,2})[.:](\d{2})", t.text[t.starts[a.i] : t.ends[a.j - 1]])
+        if written:
+            value = int(written.group(1)) + int(written.group(2)) / 60
+        clock = self._clock_after(a.j)
+        if clock == "pm" and value < 12:
+            value += 12
+        elif clock == "am" and value >= 12:
+            value -= 12
+        return value
+
+
+# --- Public functions ---------------------------------------------------------------------------
+
+
+def find_numbers(text: str) -> list[ParsedNumber]:
+    """Every number expression of ``text``, in order, normalised.
+
+    >>> [(n.text, n.low, n.qualifier.value) for n in find_numbers("Dozens fled; 20-30 returned.")]
+    [('Dozens', 12.0, 'vague'), ('20-30', 20.0, 'range')]
+    >>> find_numbers("  ")
+    []
+    >>> find_numbers(b"12 killed")
+    Traceback (most recent call last):
+    TypeError: expected str, got bytes: decode it first, e.g. data.decode('utf-8')
+    """
+    check_text(text)
+    reader = _Reader(_Tokens(text))
+    return [reader.parsed(expr) for expr in reader.expressions()]
+
+
+# How far around a span parse_span reads: enough for qualifiers, scale words and units.
+_CONTEXT_CHARS = 160
+
+
+def parse_span(text: str, start: int, end: int) -> ParsedNumber:
+    """Normalise the number at ``text[start:end]``, reading the words around it.
+
+    The model's span may be slightly off: the result's span is the whole number expression the
+    given span overlaps (most), so a span on "2.4" of "2.4 million" reads 2,400,000 with the span
+    "2.4 million", and a span "at least 25,000" reads 25,000 at_least with the span "25,000".
+    A span that covers two numbers joined by "to", "and", "or" or "-" reads as their range even
+    where :func:`find_numbers` would see a change ("from 20 to 30"). A span with no number in it
+    gives kind ``unknown`` with value, low and high None and the span stripped of whitespace.
+
+    Raises ``TypeError`` for a non-``str`` text and ``ValueError`` for a span outside the text,
+    empty, or only whitespace.
+
+    >>> s = "Some 2.4 million people fled."
+    >>> n = parse_span(s, 5, 8)
+    >>> n.text, n.value, n.qualifier.value
+    ('2.4 million', 2400000.0, 'approximate')
+    >>> parse_span("They fled.", 0, 4).kind.value
+    'unknown'
+    """
+    check_text(text)
+    if not (isinstance(start, int) and isinstance(end, int)):
+        raise TypeError(
+            f"start and end must be int, got {type(start).__name__}, {type(end).__name__}"
+        )
+    if not 0 <= start < end <= len(text):
+        raise ValueError(f"span [{start}, {end}) is empty or outside the text (length {len(text)})")
+    if not text[start:end].strip():
+        raise ValueError(f"span [{start}, {end}) holds only whitespace")
+    lo = max(0, start - _CONTEXT_CHARS)
+    hi = min(len(text), end + _CONTEXT_CHARS)
+    reader = _Reader(_Tokens(text, _word_boundary(text, lo, -1), _word_boundary(text, hi, 1)))
+    exprs = reader.expressions()
+    t = reader.t
+
+    def overlap(e: _Expression) -> int:
+        return min(end, t.ends[e.last.j - 1]) - max(start, t.starts[e.first.i])
+
+    hits = [e for e in exprs if overlap(e) > 0]
+    if not hits:
+        stripped = text[start:end].strip()
+        first = text.index(stripped, start)
+        return ParsedNumber(stripped, first, first + len(stripped), None, None, None,
+                            Qualifier.EXACT, NumberKind.UNKNOWN)  # fmt: skip
+    if len(hits) > 1 and not hits[0].is_range:
+        joined = reader.expression(hits[0].first.i, force_range=True)
+        if joined is not None and joined.is_range and t.starts[joined.last.i] < end:
+            return reader.parsed(joined)
+    return reader.parsed(max(hits, key=overlap))
+
+
+def _word_boundary(text: str, pos: int, step: int) -> int:
+    """Move ``pos`` (a window edge) out to the nearest whitespace, at most 40 characters."""
+    for _ in range(40):
+        if pos <= 0 or pos >= len(text) or text[pos - 1].isspace() or text[pos].isspace():
+            return pos
+        pos += step
+    return pos
+
+
+def _year_like(core: _Core) -> bool:
+    return core.plain and core.value is not None and 1800 <= core.value <= 2100
