@@ -22,27 +22,47 @@ Conventions (they match data/GUIDELINE.md):
   thousands → 10,000, hundreds of thousands → 100,000), several → 3, a few → 2, multiplied out
   for "several hundred" (300) or "a few dozen" (24). This is ACLED's style (dozens → 12,
   hundreds → 100), except "several", which ACLED codes as 10 and we read literally as 3.
+  "Scores" is a quantity only where it cannot be a verb or a noun: before "of", "more" or a
+  verb ("scores were injured"), or after a casualty verb ("killing scores"). "A pair of" is 2.
 * Qualifiers directly before the number (:data:`QUALIFIER_PHRASES`): "at least", "more than",
   "over", "upwards of", "in excess of" → at_least; "some", "about", "around", "roughly",
-  "nearly", "almost", "an estimated", "approximately", "close to" → approximate; "up to",
-  "as many as", "fewer/less than", "no more than", "under" → at_most. "As many as" is at_most:
-  it quotes the top of the sources' estimates, like "up to". "Over" before a duration means
-  "during" ("over five years") and is no qualifier. After the number, "or more" and "+" give
-  at_least, "or so" approximate. A qualifier only applies to the number it directly precedes.
+  "nearly", "almost", "an estimated", "approximately", "close to", "~" → approximate; "up to",
+  "as many as", "as high as", "fewer/less than", "no more than", "under" → at_most. "As many
+  as" and "as high as" are at_most: they quote the top of the sources' estimates, like "up to".
+  A verb saying a figure reached a threshold reads like "over": "(the toll) passes, passed,
+  crosses, tops, exceeds, surpassed, soars past 500" → at_least, but not before what was
+  passed ("crossed 3 borders": a noun other than people follows) nor "the past 24 hours".
+  "Over" before a duration means "during" ("over five years"), and after "hand", "turn" or
+  "take" it is a particle ("handed over 7 bases", "took over 4 villages"; but "took over 60
+  posts", a round figure, is at_least): no qualifier. After the number, "or more" and "+" give
+  at_least, "or so" approximate. A qualifier only applies to the number it directly precedes;
+  a line break may come between them ("Some\n189,800", not after a preposition such as
+  "over"), a comma after "approximately" or "roughly", and "the" before a "mark" ("close to
+  the 800 mark").
 * Separators: "25,000", "25 000" (space, no-break or thin space between 3-digit groups) and
   "1.300.000" group thousands. A single dot group, "1.300", is read as 1,300 (thousands, as in
   European-style sources): English reports do not write counts with three decimals. Before a
   scale word the dot and the comma are decimal points: "1.250 million" = 1,250,000 and
-  "1,5 million" = 1,500,000. A leading zero ("0.750") is always decimal.
+  "1,5 million" = 1,500,000. A leading zero ("0.750") is always decimal. Comma groups of two
+  and three digits mixed are Indian lakh grouping ("5,84,888" = 584,888; "1,00,000") or a slip
+  ("4,000,00"): the digits without the commas.
 * "m" written onto a number is million ("1.3m", "£40m"); a spaced "m" ("300 m") is metres.
 * A four-digit number from 1800 to 2100 with no separator and no qualifier before it is a year
-  ("in 2011", "2011 people" too: write "2,011 people" for a count).
+  ("in 2011", "2011 people" too: write "2,011 people" for a count), unless a lowercase word
+  that no year follows comes before it and people after it ("killed 2000 people", "in
+  exchange 2000 Sunni residents"; but "in 2014 civilians fled" is a year).
+* A word before a number makes it an identifier ("Resolution 2254", "Route 60", "Round 24",
+  "No. 5", "MH17", "Su-24"), except where people are counted after it ("control room 135
+  people") or the number after a hyphenated name is in words ("SANA-One civilian").
 * A number from 1 to 31 next to a capitalised month name is a day of the month (kind date,
   value the day): "Dec. 22", "3 March", "the 15th of May". Clock times have the value in hours on
   a 24-hour clock ("9 p.m." → 21, "14:30" → 14.5). Fractions have their value ("two-thirds").
 * Ranges: "between X and Y", "X to Y", "X-Y", "X or Y". A scale word after the second end
   applies to the first ("2-3 million"). "From X to Y" is a change, two numbers ("rose from 20
-  to 30"), unless "ranging", "ranged" or "anywhere" comes before "from".
+  to 30"), unless "ranging", "ranged", "vary" or "anywhere" comes before "from". The second
+  end may carry its own qualifier, inside the span ("10000 to more than 30000"). No range
+  starts at an identifier ("Round 24 to 373,709 IDPs") or ends at more than a thousand times
+  its first end, unless "between" opens it.
 
 Bad input: a non-``str`` text raises ``TypeError`` (bytes: decode them first). Empty or
 blank texts have no numbers. Control characters and lone surrogates are ordinary non-word
@@ -57,8 +77,50 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from conflict_events.inference.number_words import (
+    COMMA_QUALIFIERS,
+    CURRENCY_CODES,
+    CURRENCY_SIGNS,
+    CURRENCY_WORDS,
+    DENOMINATORS,
+    HALF_FOLLOWERS,
+    IDENTIFIER_WORDS,
+    LITERAL_OBJECT_VERBS,
+    MARK_WORDS,
+    MEASURE_UNITS,
+    MONTHS,
+    NOT_IDENTIFIER_PREFIXES,
+    ORD_SCALES,
+    ORD_TEENS,
+    ORD_TENS,
+    ORD_UNITS,
+    OVER_PARTICLE_VERBS,
+    PAIR_WORDS,
+    PAST_DETERMINERS,
+    PREPOSITION_QUALIFIERS,
+    QUALIFIER_PHRASES,
+    QUALIFIER_WORDS,
+    QUALIFIERS_BY_LAST_WORD,
+    RANGE_FROM_CUES,
+    SCALE_ABBREVIATIONS,
+    SCALE_SUFFIXES,
+    SCALES,
+    SCORES_AFTER,
+    SCORES_CONJUNCTIONS,
+    SCORES_FOLLOWERS,
+    TAKE_OVER_VERBS,
+    TEENS_AND_TENS,
+    TENS,
+    THRESHOLD_VERBS,
+    TIME_UNITS,
+    UNITS,
+    VAGUE_LOW_BOUNDS,
+    WORD_STARTS,
+    YEAR_LEFT_WORDS,
+)
 from conflict_events.inference.results import NumberMention, Qualifier
 from conflict_events.inference.splitter import check_text
+from conflict_events.inference.units import NOMINAL_ADJECTIVES, PEOPLE_NOUNS, find_unit
 
 __all__ = [
     "QUALIFIER_PHRASES",
@@ -161,120 +223,6 @@ class ParsedNumber:
         )  # fmt: skip
 
 
-# --- Lexicons -----------------------------------------------------------------------------------
-
-UNITS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine".split())}
-TEENS = {
-    w: i + 10
-    for i, w in enumerate(
-        "ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split()
-    )
-}
-TENS = {
-    w: 10 * (i + 2)
-    for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
-}
-ORD_UNITS = {
-    w: i + 1
-    for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth".split())
-}
-ORD_TEENS = {
-    w: i + 10
-    for i, w in enumerate(
-        "tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth"
-        " eighteenth nineteenth".split()
-    )
-}
-ORD_TENS = {
-    w: 10 * (i + 2)
-    for i, w in enumerate(
-        "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split()
-    )
-}
-# Scale words that multiply what comes before them, in words or after digits ("2.4 million").
-SCALES = {
-    "hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
-    "lakh": 1e5, "lakhs": 1e5, "crore": 1e7, "crores": 1e7, "dozen": 12.0,
-}  # fmt: skip
-ORD_SCALES = {"hundredth": 1e2, "thousandth": 1e3, "millionth": 1e6}
-# Abbreviations after digits, spaced ("3.7 mln") or written on ("1.3m", "$1bn", "850k").
-SCALE_ABBREVIATIONS = {"mln": 1e6, "mn": 1e6, "bn": 1e9, "bln": 1e9}
-SCALE_SUFFIXES = {**SCALE_ABBREVIATIONS, "k": 1e3, "m": 1e6, "b": 1e9, "tn": 1e12}
-# Plural scale words are vague on their own ("hundreds of families").
-VAGUE_LOW_BOUNDS: dict[str, float] = {
-    "tens": 10.0, "dozens": 12.0, "scores": 20.0, "hundreds": 100.0, "thousands": 1e3,
-    "millions": 1e6, "billions": 1e9, "several": 3.0, "a few": 2.0,
-}  # fmt: skip
-DENOMINATORS = {
-    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
-    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7,
-    "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10,
-}  # fmt: skip
-HALF_FOLLOWERS = {"of", "the", "its", "their", "his", "her", "all", "them"}
-
-QUALIFIER_PHRASES: dict[tuple[str, ...], Qualifier] = {
-    **dict.fromkeys(
-        [("at", "least"), ("more", "than"), ("over",), ("upwards", "of"), ("upward", "of"),
-         ("in", "excess", "of"), ("no", "fewer", "than"), ("no", "less", "than"),
-         ("not", "less", "than"), ("not", "fewer", "than"), ("a", "minimum", "of"),
-         ("just", "over"), ("well", "over"), ("above",)],
-        Qualifier.AT_LEAST,
-    ),
-    **dict.fromkeys(
-        [("some",), ("about",), ("around",), ("roughly",), ("nearly",), ("almost",),
-         ("an", "estimated"), ("estimated",), ("approximately",), ("approx", "."), ("approx",),
-         ("close", "to"), ("circa",), ("an", "approximate")],
-        Qualifier.APPROXIMATE,
-    ),
-    **dict.fromkeys(
-        [("up", "to"), ("as", "many", "as"), ("as", "much", "as"), ("fewer", "than"),
-         ("less", "than"), ("no", "more", "than"), ("not", "more", "than"), ("at", "most"),
-         ("a", "maximum", "of"), ("under",), ("just", "under"), ("below",)],
-        Qualifier.AT_MOST,
-    ),
-}  # fmt: skip
-_QUALIFIER_WORDS = {w for phrase in QUALIFIER_PHRASES for w in phrase}
-# Phrases by their last word, longest first: "no more than" is tried before "more than".
-_QUALIFIERS_BY_LAST_WORD: dict[str, list[tuple[str, ...]]] = {}
-for _phrase in sorted(QUALIFIER_PHRASES, key=len, reverse=True):
-    _QUALIFIERS_BY_LAST_WORD.setdefault(_phrase[-1], []).append(_phrase)
-
-MONTHS = set(
-    "January February March April May June July August September October November December"
-    " Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec".split()
-)
-CURRENCY_SIGNS = set("$€£¥₹₦₱₺")
-CURRENCY_CODES = {"usd", "us", "eur", "gbp", "rs", "inr", "syp", "sdg", "yer", "iqd", "lbp", "afn"}
-CURRENCY_WORDS = set(
-    "dollar dollars euro euros pound pounds sterling yen yuan rupee rupees dinar dinars lira"
-    " liras lire rial rials riyal riyals dirham dirhams franc francs shilling shillings naira"
-    " birr afghani afghanis taka kyat rouble roubles ruble rubles hryvnia hryvnias peso pesos"
-    " cedi cedis kwacha leone leones usd eur gbp syp".split()
-)
-TIME_UNITS = set(
-    "second seconds minute minutes min mins hour hours hr hrs day days night nights week"
-    " weeks month months year years yr yrs decade decades century centuries".split()
-)
-MEASURE_UNITS = set(
-    "km kms km2 kilometre kilometres kilometer kilometers mile miles metre metres meter meters"
-    " m cm mm foot feet ft inch inches yard yards hectare hectares ha acre acres dunum dunums"
-    " dunam dunams donum donums kg kgs kilo kilos kilogram kilogrammes kilograms gram grams"
-    " tonne tonnes ton tons mt litre litres liter liters gallon gallons barrel barrels degree"
-    " degrees mw kw mph kph sq square cubic".split()
-)
-IDENTIFIER_WORDS = set(
-    "resolution resolutions route highway article articles chapter section paragraph phase"
-    " sector zone block gate building room flight decree law protocol platform level grade"
-    " category".split()
-)
-_NOT_IDENTIFIER_PREFIXES = {"mid", "pre", "post", "late", "early", "anti", "over", "under"}
-RANGE_FROM_CUES = {"ranged", "ranging", "range", "ranges", "anywhere", "varied", "varying"}
-
-_WORD_STARTS = (
-    set(UNITS) | set(TEENS) | set(TENS) | set(ORD_UNITS) | set(ORD_TEENS) | set(ORD_TENS)
-    | {"a", "an", "half", "several"} | {w for w in VAGUE_LOW_BOUNDS if " " not in w}
-)  # fmt: skip
-
 # --- Tokens -------------------------------------------------------------------------------------
 
 # Runs of digits, runs of letters, and single other characters; whitespace separates tokens.
@@ -307,6 +255,10 @@ class _Tokens:
     def near(self, k: int) -> bool:
         """Token ``k`` follows token ``k - 1`` on the same line."""
         return 0 < k < self.n and "\n" not in self.text[self.ends[k - 1] : self.starts[k]]
+
+    def soft(self, k: int) -> bool:
+        """Token ``k`` follows token ``k - 1`` across at most one line break (no blank line)."""
+        return 0 < k < self.n and self.text.count("\n", self.ends[k - 1], self.starts[k]) <= 1
 
     def gap(self, k: int) -> str:
         return self.text[self.ends[k - 1] : self.starts[k]] if 0 < k < self.n else ""
@@ -350,7 +302,7 @@ class _Reader:
     def expressions(self) -> list[_Expression]:
         t, found, k = self.t, [], 0
         while k < t.n:
-            if not (t.digits(k) or t.low[k] in _WORD_STARTS) or self._skip(k):
+            if not (t.digits(k) or t.low[k] in WORD_STARTS) or self._skip(k):
                 k += 1
                 continue
             expr = self.expression(k)
@@ -430,6 +382,9 @@ class _Reader:
     def _groups(self, i: int) -> tuple[list[str], int]:
         """Thousands groups after the digits at ``i``: ",000", ".000" or " 000" repeated."""
         t = self.t
+        irregular = self._irregular_groups(i)
+        if irregular is not None:
+            return irregular
         for sep in (",", "."):
             groups, j = [], i + 1
             while (
@@ -456,6 +411,20 @@ class _Reader:
                 groups.append(t.toks[j])
                 j += 1
         return groups, j
+
+    def _irregular_groups(self, i: int) -> tuple[list[str], int] | None:
+        """Comma groups of two and three digits, mixed: Indian lakh grouping ("5,84,888") or a
+        slip ("4,000,00"). Either way the digits without the commas are the number."""
+        t = self.t
+        groups, j = [], i + 1
+        while (
+            t.tok(j) == "," and t.adj(j) and t.adj(j + 1) and t.digits(j + 1)
+            and len(t.toks[j + 1]) in (2, 3)
+        ):  # fmt: skip
+            groups.append(t.toks[j + 1])
+            j += 2
+        sizes = {len(g) for g in groups}
+        return (groups, j) if len(groups) >= 2 and sizes == {2, 3} else None
 
     def _scale_at(self, j: int) -> bool:
         t = self.t
@@ -512,6 +481,8 @@ class _Reader:
                 return None
             if after == "few":
                 return self._vague_times_scales(i, i + 2, 2.0)
+            if after in PAIR_WORDS and t.lw(i + 2) == "of":
+                return _Core(i, i + 2, PAIR_WORDS[after])
             if after == "quarter" and self._a_scale(i + 3):
                 scale = SCALES[t.low[i + 4]]
                 return _Core(i, i + 5, 0.25 * scale, scale=scale)
@@ -553,7 +524,9 @@ class _Reader:
         """dozens, hundreds, tens of thousands, hundreds of millions ..."""
         t = self.t
         word = t.low[i]
-        if word in ("tens", "scores") and t.lw(i + 1) not in ("of", "more"):
+        if word == "tens" and t.lw(i + 1) not in ("of", "more"):
+            return None
+        if word == "scores" and not self._scores_counts(i):
             return None
         low, step, j = VAGUE_LOW_BOUNDS[word], VAGUE_LOW_BOUNDS[word], i + 1
         while t.lw(j) == "of" and t.lw(j + 1) in ("thousands", "millions", "billions"):
@@ -562,6 +535,20 @@ class _Reader:
                 break
             low, step, j = low * bigger, bigger, j + 2
         return _Core(i, j, None, form="vague", low=low)
+
+    def _scores_counts(self, i: int) -> bool:
+        """Whether "scores" at token ``i`` is a quantity: after a casualty verb ("killing
+        scores"), before "of" or "more", or before a verb at the start of a clause ("and scores
+        were injured"); not "their scores were", "the team scores"."""
+        t = self.t
+        before = t.lw(i - 1)
+        if before in SCORES_AFTER:
+            return True
+        follower = t.lw(i + 1) if t.near(i + 1) else ""
+        if follower in ("of", "more"):
+            return True
+        opens = not before[:1].isalpha() or before in SCORES_CONJUNCTIONS
+        return follower in SCORES_FOLLOWERS and opens
 
     def _vague_times_scales(self, i: int, j: int, low: float) -> _Core:
         """several, a few, several hundred, a few dozen: the low bound times the scales."""
@@ -588,10 +575,10 @@ class _Reader:
                     break
                 group += UNITS.get(word, ORD_UNITS.get(word, 0))
                 state, ordinal = "unit", word in ORD_UNITS
-            elif word in TEENS or word in ORD_TEENS or word in TENS or word in ORD_TENS:
+            elif word in TEENS_AND_TENS:
                 if state not in ("start", "hundred", "big", "and"):
                     break
-                group += TEENS.get(word) or ORD_TEENS.get(word) or TENS.get(word) or ORD_TENS[word]
+                group += TEENS_AND_TENS[word]
                 state = "tens" if word in TENS else "unit"
                 ordinal = word in ORD_TEENS or word in ORD_TENS
             elif word in ("hundred", "hundredth", "dozen"):
@@ -629,7 +616,12 @@ class _Reader:
         return _Core(i, end, total + group, form="ordinal" if ordinal else "number", scale=scale)
 
     def _range_end(self, a: _Core, force: bool = False) -> _Core | None:
-        """The second end of a range that starts with ``a``, or None."""
+        """The second end of a range that starts with ``a``, or None.
+
+        The second end may have a qualifier of its own ("10000 to more than 30000"). An
+        identifier ("Round 24 to 373,709 IDPs") or an end a thousand times the first is no
+        range (unless ``force``, or "between" opens it).
+        """
         t = self.t
         k = a.j
         joiner = t.lw(k)
@@ -644,7 +636,9 @@ class _Reader:
             return None
         if joiner == "/" and not (a.plain and len(t.toks[a.i]) == 4):
             return None
-        start_b = k + 1
+        if self._identifier_before(a.i, a.j) and not force:
+            return None
+        start_b = self._qualifier_ahead(k + 1)
         if t.tok(start_b) in CURRENCY_SIGNS:
             start_b += 1
         if not t.near(start_b) and not t.adj(start_b):
@@ -662,28 +656,70 @@ class _Reader:
             first, second = t.toks[a.i], t.toks[b.i]
             if len(first) == 4 and len(second) == 2:  # 2015-16
                 high = float(int(first[:2] + second))
-        if high <= low:
+        if high <= low or (0 < low and high > 1000 * low and not (between or force)):
             return None
         a.value = low
         b.value = high
         return b
 
+    def _qualifier_ahead(self, k: int) -> int:
+        """Past a qualifier phrase starting at token ``k`` ("more than"), but no verb."""
+        t = self.t
+        for size in (3, 2, 1):
+            phrase = tuple(t.low[k : k + size])
+            if (
+                len(phrase) == size and phrase in QUALIFIER_PHRASES
+                and phrase[0] not in THRESHOLD_VERBS
+                and all(t.near(m) for m in range(k + 1, k + size + 1))
+            ):  # fmt: skip
+                return k + size
+        return k
+
     # Context: qualifier and kind.
 
-    def qualifier_before(self, i: int) -> tuple[str, ...] | None:
-        """The qualifier phrase that ends right before token ``i`` (after a currency sign)."""
+    def qualifier_before(self, i: int) -> tuple[tuple[str, ...], int] | None:
+        """The qualifier phrase that ends right before token ``i``, and its first token.
+
+        A currency sign may come between ("some $5m"); a comma may follow a qualifier that no
+        clause ends with ("approximately, 10,885"); a line break may come inside or after the
+        phrase, but not after a one-word preposition ("Some\n189,800", not "over\n12").
+        """
         t = self.t
         k = i
         for _ in range(2):
             if t.tok(k - 1) in CURRENCY_SIGNS or t.lw(k - 1) in CURRENCY_CODES:
                 k -= 1
-        for phrase in _QUALIFIERS_BY_LAST_WORD.get(t.lw(k - 1), ()):
-            size = len(phrase)
-            if k - size < 0 or tuple(t.low[k - size : k]) != phrase:
+        if t.tok(k - 1) == "," and t.lw(k - 2) in COMMA_QUALIFIERS:
+            k -= 1
+        for phrase in QUALIFIERS_BY_LAST_WORD.get(t.lw(k - 1), ()):
+            first = k - len(phrase)
+            if first < 0 or tuple(t.low[first:k]) != phrase:
                 continue
-            if all(t.near(m) for m in range(k - size + 1, k + 1)):
-                return phrase
+            if not all(t.soft(m) for m in range(first + 1, i + 1)):
+                continue
+            if len(phrase) == 1 and phrase[0] in PREPOSITION_QUALIFIERS and not t.near(k):
+                continue
+            return phrase, first
         return None
+
+    def _qualifies(self, phrase: tuple[str, ...], first: int, a: _Core, j: int) -> bool:
+        """Whether the qualifier words before a number (``a``, its expression ending at ``j``)
+        qualify it: not in "took over 4 villages" (a particle), "the past 24 hours", "crossed
+        3 borders"."""
+        t = self.t
+        if phrase == ("over",):
+            verb = t.lw(first - 1)
+            round_figure = a.value is not None and a.value >= 10 and a.value % 10 == 0
+            return not (
+                verb in OVER_PARTICLE_VERBS or (verb in TAKE_OVER_VERBS and not round_figure)
+            )
+        if phrase == ("past",) and t.lw(first - 1) in PAST_DETERMINERS:
+            return False
+        if phrase[0] in LITERAL_OBJECT_VERBS and t.lw(j) not in MARK_WORDS:
+            unit = find_unit(t.text, t.starts[j - 1], t.ends[j - 1])
+            word = unit.text.lower() if unit else ""
+            return not word or word in PEOPLE_NOUNS or word in NOMINAL_ADJECTIVES
+        return True
 
     def qualifier_after(self, j: int) -> Qualifier | None:
         t = self.t
@@ -715,7 +751,7 @@ class _Reader:
             return fixed[a.form]
         if self._money_before(i):
             return NumberKind.MONEY
-        if self._identifier_before(i):
+        if self._identifier_before(i, j):
             return NumberKind.IDENTIFIER
         if a.form == "ordinal":
             return NumberKind.DATE if self._month_next_to(i, j) else NumberKind.ORDINAL
@@ -736,7 +772,8 @@ class _Reader:
             if not expr.is_range and self._month_next_to(i, j):
                 return NumberKind.DATE
         if not qualified and len(t.toks[a.i]) == 4 and _year_like(a) and _year_like(b):
-            return NumberKind.YEAR
+            if expr.is_range or not self._counts_people(i, j):
+                return NumberKind.YEAR
         return NumberKind.COUNT
 
     def _month_next_to(self, i: int, j: int) -> bool:
@@ -766,19 +803,37 @@ class _Reader:
             return False  # 50 pounds of flour
         return word in CURRENCY_WORDS and (k == j or t.tok(j)[:1].isupper() or t.lw(j) == "of")
 
-    def _identifier_before(self, i: int) -> bool:
+    def _identifier_before(self, i: int, j: int) -> bool:
+        """A name or a word before the number makes it an identifier: "G20", "Su-24", "No. 5",
+        "Route 60"; but "room 135 people" counts people, and a number in words after a
+        hyphenated name is a count ("SANA-One civilian")."""
         t = self.t
         before = t.tok(i - 1)
         if t.adj(i) and before.isalpha():
             return True  # G20, M4
-        if before == "-" and t.adj(i) and t.adj(i - 1) and t.tok(i - 2).isalpha():
+        if before == "-" and t.adj(i) and t.adj(i - 1) and t.tok(i - 2).isalpha() and t.digits(i):
             prefix = t.tok(i - 2)
-            return prefix.lower() not in _NOT_IDENTIFIER_PREFIXES and not prefix.islower()
+            return prefix.lower() not in NOT_IDENTIFIER_PREFIXES and not prefix.islower()
         if before == "#":
             return True
         if before == "." and t.lw(i - 2) in ("no", "nos"):
             return True
-        return t.lw(i - 1) in IDENTIFIER_WORDS
+        return t.lw(i - 1) in IDENTIFIER_WORDS and not self._people_after(j)
+
+    def _people_after(self, j: int) -> bool:
+        """People are counted right after token ``j``, maybe past a capitalised word: "135
+        people", "2000 Sunni residents"."""
+        t = self.t
+        k = j + 1 if t.tok(j)[:1].isupper() and t.near(j) else j
+        return t.near(k) and t.lw(k) in PEOPLE_NOUNS
+
+    def _counts_people(self, i: int, j: int) -> bool:
+        """A year-like number counts people after a word that no year follows: "killed 2000
+        people", "in exchange 2000 Sunni residents"; but "in 2014 civilians fled"."""
+        before = self.t.tok(i - 1)
+        if not (before.isalpha() and before.islower()) or before in YEAR_LEFT_WORDS:
+            return False
+        return self._people_after(j)
 
     def _clock_after(self, j: int) -> str | None:
         t = self.t
@@ -810,7 +865,7 @@ class _Reader:
             if t.lw(k) == "old" or (t.lw(k) == "of" and t.lw(k + 1) == "age"):
                 return True
         k = i - 1
-        while k >= 0 and (t.low[k] in _QUALIFIER_WORDS or t.low[k] == "between"):
+        while k >= 0 and (t.low[k] in QUALIFIER_WORDS or t.low[k] == "between"):
             k -= 1
         return t.lw(k) in ("aged", "ages") or (t.lw(k) == "of" and t.lw(k - 1) == "age")
 
@@ -827,7 +882,10 @@ class _Reader:
     def parsed(self, expr: _Expression) -> ParsedNumber:
         t = self.t
         a, b = expr.first, expr.last
-        phrase = self.qualifier_before(a.i)
+        found = self.qualifier_before(a.i)
+        if found is None and t.lw(a.i - 1) == "the" and t.lw(b.j) in MARK_WORDS:
+            found = self.qualifier_before(a.i - 1)  # close to the 800 mark
+        phrase = found[0] if found and self._qualifies(*found, a, b.j) else None
         kind = self.kind(expr, qualified=phrase is not None)
         if expr.is_range or a.form == "decade":
             qualifier = Qualifier.RANGE
@@ -840,6 +898,10 @@ class _Reader:
             value = a.value
             if phrase == ("over",) and kind is NumberKind.DURATION:
                 phrase = None  # "over five years" is a period, not a bound
+            if phrase and phrase[0] in THRESHOLD_VERBS and kind in _NOT_THRESHOLDS:
+                phrase = None  # "passed 3 March": a verb, not a bound
+            if phrase and phrase[0] in LITERAL_OBJECT_VERBS and kind is NumberKind.MEASURE:
+                phrase = None  # "passing 7,000 litres": what passes
             qualifier = QUALIFIER_PHRASES[phrase] if phrase else None
             qualifier = qualifier or self.qualifier_after(a.j) or Qualifier.EXACT
             if kind is NumberKind.TIME and value is not None:
@@ -943,6 +1005,9 @@ def _word_boundary(text: str, pos: int, step: int) -> int:
             return pos
         pos += step
     return pos
+
+
+_NOT_THRESHOLDS = {NumberKind.DURATION, NumberKind.TIME, NumberKind.DATE, NumberKind.YEAR}
 
 
 def _year_like(core: _Core) -> bool:

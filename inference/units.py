@@ -37,7 +37,14 @@ from typing import Any
 
 from conflict_events.inference.splitter import check_text
 
-__all__ = ["COUNTED_NOUNS", "MODIFIERS", "UnitSpan", "find_unit"]
+__all__ = [
+    "COUNTED_NOUNS",
+    "MODIFIERS",
+    "NOMINAL_ADJECTIVES",
+    "PEOPLE_NOUNS",
+    "UnitSpan",
+    "find_unit",
+]
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,8 @@ class UnitSpan:
         return cls(data["text"], int(data["start"]), int(data["end"]))
 
 
-COUNTED_NOUNS = frozenset(
-    # people
+# People (and the dead) a count counts; numbers reads them too ("room 135 people" is a count).
+PEOPLE_NOUNS = frozenset(
     "people person persons civilian civilians child children kid kids boy boys girl girls woman"
     " women man men baby babies infant infants minor minors family families household households"
     " resident residents inhabitant inhabitants villager villagers refugee refugees idp idps"
@@ -80,9 +87,12 @@ COUNTED_NOUNS = frozenset(
     " protesters protestor protestors demonstrator demonstrators prisoner prisoners detainee"
     " detainees hostage hostages passenger passengers farmer farmers fisherman fishermen miner"
     " miners pilgrim pilgrims worshipper worshippers individual individuals citizen citizens"
-    " national nationals survivor survivors orphan orphans herder herders pastoralist pastoralists"
+    " national nationals survivor survivors orphan orphans herder herders pastoralist"
+    " pastoralists".split()
+)
+COUNTED_NOUNS = PEOPLE_NOUNS | frozenset(
     # places
-    " village villages town towns city cities district districts area areas neighbourhood"
+    "village villages town towns city cities district districts area areas neighbourhood"
     " neighbourhoods neighborhood neighborhoods locality localities settlement settlements hamlet"
     " hamlets community communities region regions province provinces governorate governorates"
     " municipality municipalities county counties camp camps site sites position positions base"

@@ -170,6 +170,106 @@ def test_numeric_dates_have_no_value():
     )
 
 
+@pytest.mark.parametrize(
+    "text, qualifier",
+    [
+        ("Rebels took over 4 villages.", Qualifier.EXACT),  # a particle
+        ("Rebels take over three towns.", Qualifier.EXACT),
+        ("The army handed over 20 bodies.", Qualifier.EXACT),
+        ("Troops took over 60 posts.", Qualifier.AT_LEAST),  # a round figure: "more than"
+        ("Troops captured over 4 villages.", Qualifier.AT_LEAST),
+        ("The toll passed 68,000, officials said.", Qualifier.AT_LEAST),
+        ("The toll passes 1,000 killed.", Qualifier.AT_LEAST),
+        ("The toll crossed 200 dead.", Qualifier.AT_LEAST),
+        ("The convoy crossed 3 borders.", Qualifier.EXACT),  # what was crossed
+        ("The toll crossed the 1,000 mark.", Qualifier.AT_LEAST),
+        ("Cases exceeded 500 cases.", Qualifier.AT_LEAST),
+    ],
+)
+def test_over_as_a_particle_and_threshold_verbs(text, qualifier):
+    assert _one(text).qualifier is qualifier
+
+
+def test_threshold_verbs_do_not_qualify_dates_and_durations():
+    assert [(n.text, n.qualifier) for n in find_numbers("Over the past two weeks, 30 died.")] == [
+        ("two", Qualifier.EXACT),
+        ("30", Qualifier.EXACT),
+    ]
+    assert _one("The law passed 3 March.").qualifier is Qualifier.EXACT
+    assert _one("gates passing 7,000 litres each").qualifier is Qualifier.EXACT
+    assert _one("losses exceeded 40 per cent").qualifier is Qualifier.AT_LEAST
+
+
+def test_a_line_break_or_comma_may_part_a_qualifier_from_its_number():
+    assert _one("Some\n189,800 residents moved.").qualifier is Qualifier.APPROXIMATE
+    assert _one("at\nleast 40 died").qualifier is Qualifier.AT_LEAST
+    assert _one("(approximately, 10,885 people)").qualifier is Qualifier.APPROXIMATE
+    assert _one("(roughly, 50 people)").qualifier is Qualifier.APPROXIMATE
+    # A blank line ends the phrase; a preposition at the end of a line is no qualifier.
+    assert _one("Some\n\n189,800 residents").qualifier is Qualifier.EXACT
+    assert _one("The war is over\n12 people died").qualifier is Qualifier.EXACT
+    # A comma after "over" or "some" ends a clause.
+    assert _one("The fighting is over, 12 people died").qualifier is Qualifier.EXACT
+
+
+def test_scores_counts_only_where_it_is_no_verb_or_noun():
+    assert [(n.text, n.low) for n in find_numbers("25 died and scores were injured")] == [
+        ("25", 25),
+        ("scores", 20),
+    ]
+    assert _one("The blast killed scores.").qualifier is Qualifier.VAGUE
+    assert find_numbers("Their scores were high.") == []
+    assert [n.text for n in find_numbers("The team scores 3 goals.")] == ["3"]
+
+
+def test_indian_grouping_but_not_lists_of_numbers():
+    assert _one("5,84,888 people").value == 584_888
+    assert _one("10,00,000 people").value == 1_000_000
+    assert [n.value for n in find_numbers("on 12,13,14 May")] == [12, 13, 14]
+
+
+def test_tens_and_units_written_as_one_word():
+    assert _one("THIRTYTHREE SEAMEN WERE HURT").value == 33
+    assert _one("twentyfive people").value == 25
+
+
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("Resolution 2254 was adopted.", NumberKind.IDENTIFIER),
+        ("Traffic on Route 60 stopped.", NumberKind.IDENTIFIER),
+        ("Flight MH17 passengers died.", NumberKind.IDENTIFIER),
+        ("A Su-24 crew was killed.", NumberKind.IDENTIFIER),
+        ("The control room said 135 people died.", NumberKind.COUNT),
+        ("NEWS-One civilian was killed.", NumberKind.COUNT),
+        ("They killed 2000 people.", NumberKind.COUNT),
+        ("In 2014 civilians fled.", NumberKind.YEAR),
+        ("2011 people", NumberKind.YEAR),  # no word before it: write "2,011 people"
+    ],
+)
+def test_identifiers_and_years_give_way_to_counted_people(text, kind):
+    assert _one(text).kind is kind
+
+
+def test_no_range_from_an_identifier_or_across_magnitudes():
+    assert [(n.text, n.kind.value) for n in find_numbers("in Round 24 to 373,709 IDPs")] == [
+        ("24", "identifier"),
+        ("373,709", "count"),
+    ]
+    assert [n.text for n in find_numbers("by day 3 to 45,000 people")] == ["3", "45,000"]
+    n = _one("between 1 and 5,000 people")
+    assert (n.low, n.high, n.qualifier) == (1, 5000, Qualifier.RANGE)
+
+
+def test_a_range_end_may_carry_its_own_qualifier():
+    text = "Estimates vary from 10000 to more than 30000 dead."
+    n = _one(text)
+    assert (n.text, n.value, n.low, n.high) == ("10000 to more than 30000", None, 10000, 30000)
+    assert parse_span(text, text.index("30000"), text.index("30000") + 5) == n
+    # A change keeps its two numbers.
+    assert [x.text for x in find_numbers("rose from 20 to more than 30")] == ["20", "30"]
+
+
 # --- parse_span: spans that are slightly off ----------------------------------------------------
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conflict_events.inference.numbers import find_numbers
-from conflict_events.inference.units import UnitSpan, find_unit
+from conflict_events.inference.units import COUNTED_NOUNS, PEOPLE_NOUNS, UnitSpan, find_unit
 
 # Each case marks the number span with [brackets]; the expected unit is the word, or None.
 CASES = [
@@ -62,6 +62,10 @@ CASES = [
     ("[45]% of the houses were damaged", None),
     ("[9] wounded civilians were evacuated", "civilians"),
     ("[11] were killed on Monday", None),
+    ("dissidents dynamited [a pair] of towers", "towers"),
+    ("ten died and [scores] were injured", None),
+    ("~[3,000] people displaced", "people"),
+    ("the control room said [135] people died", "people"),
 ]
 
 
@@ -120,3 +124,8 @@ def test_bad_offsets_raise_value_error(start, end):
 def test_end_of_text_and_blank_text():
     assert find_unit("killed 12", 7, 9) is None
     assert find_unit("12\x00\ud800 people", 0, 2) is None
+
+
+def test_people_nouns_are_counted_nouns():
+    assert PEOPLE_NOUNS < COUNTED_NOUNS
+    assert {"people", "civilians", "idps"} <= PEOPLE_NOUNS and "villages" not in PEOPLE_NOUNS
