@@ -33,7 +33,9 @@ from conflict_events.inference.results import EventScore, NumberMention
 from conflict_events.inference.units import find_unit
 
 # Kinds of number that never count event participants, whatever the role head says.
-NON_COUNT_KINDS = frozenset({"money", "percentage", "ordinal", "date", "year", "age", "duration", "measure", "time"})
+NON_COUNT_KINDS = frozenset(
+    {"money", "percentage", "fraction", "ordinal", "date", "year", "time", "age", "duration", "measure", "identifier", "unknown"}
+)
 
 
 @dataclass(frozen=True)
@@ -108,25 +110,12 @@ def spans_to_numbers(text: str, spans: Sequence[TaggedSpan]) -> list[NumberMenti
     for span in sorted(spans, key=lambda s: -s.score):
         start, end = _widen_to_words(text, span.start, span.end)
         parsed = parse_span(text, start, end)
-        if parsed is None or str(getattr(parsed.kind, "value", parsed.kind)) in NON_COUNT_KINDS:
+        if parsed.kind.value in NON_COUNT_KINDS:
             continue
         if any(m.start < parsed.end and parsed.start < m.end for m in mentions):
             continue  # overlaps a higher-scoring span (e.g. the same number from two windows)
         unit = find_unit(text, parsed.start, parsed.end)
-        mentions.append(
-            NumberMention(
-                text=text[parsed.start : parsed.end],
-                start=parsed.start,
-                end=parsed.end,
-                value=parsed.value,
-                low=parsed.low,
-                high=parsed.high,
-                qualifier=parsed.qualifier,
-                role=span.role,
-                unit=None if unit is None else unit.text,
-                score=span.score,
-            )
-        )
+        mentions.append(parsed.to_mention(span.role, None if unit is None else unit.text, span.score))
     return sorted(mentions, key=lambda m: m.start)
 
 

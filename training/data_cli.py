@@ -84,6 +84,11 @@ DATA_COMMANDS: tuple[DataCommand, ...] = (
         "join annotations with the text, run the converters, write train/dev/test (--licence)",
     ),
     DataCommand(
+        "agreement",
+        "conflict_events.training.agreement",
+        "inter-annotator agreement of two annotations of the same sentences",
+    ),
+    DataCommand(
         "sources",
         "conflict_events.training.sources.cli",
         "list the public corpora a reader exists for, or dump sentence candidates of one",
