@@ -75,11 +75,12 @@ def missing_modules(names: Sequence[str]) -> list[str]:
     return missing
 
 
-def _extra_hint(command: Subcommand, missing: list[str]) -> str:
+def extra_hint(command: str, missing: Sequence[str], extra: str | None) -> str:
+    """The message for a subcommand whose extra is not installed."""
     return (
-        f"conflict-events {command.name} needs {', '.join(missing)}, which the light install "
+        f"conflict-events {command} needs {', '.join(missing)}, which the light install "
         f"leaves out. Install the extra: pip install torch==2.13.0 && "
-        f"pip install 'conflict-events[{command.extra}]'"
+        f"pip install 'conflict-events[{extra}]'"
     )
 
 
@@ -108,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = commands[argv[0]]
     missing = missing_modules(command.requires)
     if missing:
-        print(f"conflict-events: error: {_extra_hint(command, missing)}", file=sys.stderr)
+        print(f"conflict-events: error: {extra_hint(command.name, missing, command.extra)}", file=sys.stderr)
         return 3
     module = importlib.import_module(command.module)
     sub = argparse.ArgumentParser(prog=f"conflict-events {command.name}", description=command.help)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from conflict_events.inference.cli import missing_modules
+from conflict_events.inference.cli import extra_hint, missing_modules
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,8 @@ def run(args: argparse.Namespace) -> int:
     command = next(c for c in DATA_COMMANDS if c.name == args.action)
     missing = missing_modules(command.requires)
     if missing:
-        print(
-            f"conflict-events: error: conflict-events data {command.name} needs "
-            f"{', '.join(missing)}, which the light install leaves out. Install the extra: "
-            f"pip install torch==2.13.0 && pip install 'conflict-events[{command.extra}]'",
-            file=sys.stderr,
-        )
+        hint = extra_hint(f"data {command.name}", missing, command.extra)
+        print(f"conflict-events: error: {hint}", file=sys.stderr)
         return 3
     add, run_action = command.load()
     parser = argparse.ArgumentParser(

@@ -31,14 +31,10 @@ d.jsonl:1: numbers[0] '15' occurrence 2 is ambiguous: ... give 'start' (one of [
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from conflict_events.inference.results import NumberMention, Qualifier
-from conflict_events.training.records import ReadProblem, Record, RecordError
+from conflict_events.training.records import JsonLines, Record, RecordError
 
 # Keys a draft line may carry. ``annotator`` and ``note`` are metadata for the people who review
 # drafts; they do not become record fields (the stand-off importer reads ``annotator`` itself).
@@ -263,39 +259,5 @@ def _opt_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-@dataclass
-class DraftReader:
-    """Reads a draft JSONL file as ``(line_number, object)`` pairs; bad lines land in
-    :attr:`problems` as ``file:line`` messages (invalid UTF-8, malformed JSON, an empty file).
-    """
-
-    path: Path
-    problems: list[ReadProblem] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[tuple[int, Any]]:
-        path = Path(self.path)
-        try:
-            handle = path.open("rb")
-        except OSError as exc:
-            self.problems.append(ReadProblem(str(path), 0, f"cannot open: {exc.strerror}"))
-            return
-        with handle:
-            empty = True
-            for lineno, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                empty = False
-                try:
-                    yield lineno, json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    self.problems.append(
-                        ReadProblem(str(path), lineno, f"invalid UTF-8 at byte {exc.start}")
-                    )
-                except json.JSONDecodeError as exc:
-                    self.problems.append(
-                        ReadProblem(
-                            str(path), lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"
-                        )
-                    )
-            if empty:
-                self.problems.append(ReadProblem(str(path), 0, "file is empty"))
+# Draft files are read like any JSONL file: (line, object) pairs and file:line problems.
+DraftReader = JsonLines

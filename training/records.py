@@ -179,16 +179,15 @@ class ReadProblem:
 
 
 @dataclass
-class JsonlReader:
-    """Reads records from a JSONL file, collecting ``file:line`` problems instead of stopping.
-
-    Iterate to get ``(line_number, Record)``; bad lines land in :attr:`problems`.
+class JsonLines:
+    """Reads a JSONL file as ``(line_number, object)`` pairs, collecting ``file:line`` problems
+    (unreadable file, empty file, invalid UTF-8, malformed JSON) instead of stopping.
     """
 
     path: Path
     problems: list[ReadProblem] = field(default_factory=list)
 
-    def __iter__(self) -> Iterator[tuple[int, Record]]:
+    def __iter__(self) -> Iterator[tuple[int, Any]]:
         path = Path(self.path)
         try:
             handle = path.open("rb")
@@ -202,27 +201,33 @@ class JsonlReader:
                     continue
                 empty = False
                 try:
-                    line = raw.decode("utf-8")
+                    yield lineno, json.loads(raw.decode("utf-8"))
                 except UnicodeDecodeError as exc:
                     self.problems.append(
                         ReadProblem(str(path), lineno, f"invalid UTF-8 at byte {exc.start}")
                     )
-                    continue
-                try:
-                    data = json.loads(line)
                 except json.JSONDecodeError as exc:
                     self.problems.append(
                         ReadProblem(
                             str(path), lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"
                         )
                     )
-                    continue
-                try:
-                    yield lineno, Record.from_dict(data)
-                except RecordError as exc:
-                    self.problems.append(ReadProblem(str(path), lineno, str(exc)))
             if empty:
                 self.problems.append(ReadProblem(str(path), 0, "file is empty"))
+
+
+@dataclass
+class JsonlReader(JsonLines):
+    """Reads records from a JSONL file: ``(line_number, Record)`` pairs; bad lines land in
+    :attr:`problems` as ``file:line`` messages and reading carries on.
+    """
+
+    def __iter__(self) -> Iterator[tuple[int, Record]]:  # type: ignore[override]
+        for lineno, data in super().__iter__():
+            try:
+                yield lineno, Record.from_dict(data)
+            except RecordError as exc:
+                self.problems.append(ReadProblem(str(self.path), lineno, str(exc)))
 
 
 def read_records(path: str | Path) -> list[Record]:
