@@ -1,0 +1,40 @@
+"""The data the project ships: the written corpus and the real-text annotations meet their minimums."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conflict_events.inference.labels import LabelSchema
+from conflict_events.training.validate import (
+    CorpusMinimums,
+    CorpusStats,
+    default_normaliser,
+    validate_files,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = sorted((REPO / "data" / "corpus").glob("*.jsonl"))
+
+
+def test_written_corpus_validates_and_meets_the_minimums():
+    assert [p.name for p in CORPUS] == ["dev.jsonl", "test.jsonl", "train.jsonl"]
+    report = validate_files(CORPUS, normaliser=default_normaliser())
+    assert [str(p) for p in report.problems] == []
+    stats = CorpusStats.from_records((x.record for x in report.records), LabelSchema.default())
+    assert CorpusMinimums().shortfalls(stats) == []
+    assert stats.records >= 2500 and stats.no_event_share >= 0.35
+
+
+def test_real_text_annotations_meet_the_issue_minimums(shared_data):
+    from conflict_events.training.standoff import join
+
+    result = join(REPO / "data" / "annotations", shared_data)
+    assert result.problems == []
+    records = result.records
+    stats = CorpusStats.from_records(records, LabelSchema.default())
+    assert stats.records >= 3000
+    assert min(stats.events.values()) >= 300
+    assert stats.numbers >= 800
+    assert stats.no_event_share >= 0.35
+    permissive = {"re3d", "wcep_sep2015", "disaster_response_messages", "crisislext26"}
+    assert sum(r.source in permissive for r in records) >= 1500
