@@ -1,0 +1,684 @@
+"""``conflict-events tag``: tag archives of documents in constant memory, resumable, in order.
+
+Inputs are read by :mod:`conflict_events.inference.archive` one record at a time, tagged in
+chunks (in this process, or by ``--workers N`` processes that each load the model once), and
+written back in input order, one document per write, flushed: a killed job leaves only whole
+records behind, except perhaps a cut-off last one, which ``--resume`` removes before carrying on.
+
+Output formats:
+
+- ``jsonl`` (default): one JSON object per document, ``DocumentResult.to_dict()``: ``id``,
+  ``text`` (with ``--include-text``), ``sentences`` (``start``, ``end``, ``text``, ``events``
+  [``label``, ``score``], ``numbers`` [``start``, ``end``, ``text``, ``value``, ``low``, ``high``,
+  ``qualifier``, ``role``, ``unit``, ``score``]) and ``summary``. Offsets index the document text.
+- ``csv`` (:data:`CSV_COLUMNS`): one row per event and per number, then one ``document`` row
+  closing each document (also written when nothing was found, so every document is accounted
+  for). ``sentence`` is the sentence's index, ``sentence_start``/``sentence_end`` its offsets in the
+  document; number rows fill ``start``, ``end``, ``text`` … ``unit`` (document offsets) and
+  ``score`` (the number's), event rows ``label`` and ``score``; the ``document`` row has
+  ``sentence`` = the number of sentences, ``sentence_end`` = the text length and ``label`` = the
+  document's event labels joined by ``;``.
+
+Exit status: 0 when every record was tagged (or skipped by ``--resume``), 1 when some failed
+(listed in ``--errors`` or on stderr), 2 for a usage error (bad flags, missing input, no model),
+130 when interrupted.
+
+>>> from conflict_events.inference.results import SentenceResult
+>>> rows = csv_rows(DocumentResult("d1", "Two died.", (SentenceResult("Two died.", 0, 9),)))
+>>> [(r[0], r[1], r[2], r[4]) for r in rows]
+[('d1', 'document', 1, 9)]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from conflict_events.inference.archive import (
+    DEFAULT_GLOB,
+    STDIN_FORMATS,
+    BadRecord,
+    Document,
+    InputError,
+    ReadOptions,
+    check_inputs,
+    parse_glob,
+    read_archive,
+)
+from conflict_events.inference.model_folder import (
+    CONFIG_NAME,
+    ModelConfig,
+    ModelFolderError,
+    default_model_dir,
+)
+from conflict_events.inference.results import DocumentResult
+
+CSV_COLUMNS = (
+    "id",
+    "kind",
+    "sentence",
+    "sentence_start",
+    "sentence_end",
+    "label",
+    "score",
+    "start",
+    "end",
+    "text",
+    "value",
+    "low",
+    "high",
+    "qualifier",
+    "role",
+    "unit",
+)
+FORMATS = ("jsonl", "csv")
+CHUNK_DOCUMENTS = 64  # a chunk of work: at most this many documents ...
+CHUNK_CHARS = 50_000  # ... or this many characters (one longer document is a chunk by itself)
+MAX_DUPLICATE_WARNINGS = 10
+PROG = "conflict-events tag"
+
+
+class ResumeError(ValueError):
+    """An output file that ``--resume`` cannot continue (not written by this command, other format)."""
+
+
+# -- output formats -------------------------------------------------------------------------------
+
+
+def jsonl_line(doc: DocumentResult, include_text: bool = False) -> str:
+    """One JSON line (``\\n`` included): the output contract for a document."""
+    return json.dumps(doc.to_dict(include_text=include_text), ensure_ascii=False) + "\n"
+
+
+def csv_rows(doc: DocumentResult) -> list[list[Any]]:
+    """The CSV rows of a document (:data:`CSV_COLUMNS`), its ``document`` row last."""
+    rows: list[list[Any]] = []
+    blank = [None] * 9  # start … unit
+    for index, s in enumerate(doc.sentences):
+        where = [doc.id, None, index, s.start, s.end]
+        for e in s.events:
+            rows.append([*where[:1], "event", *where[2:], e.label, e.score, *blank])
+        for n in s.numbers:
+            number = [
+                n.start,
+                n.end,
+                n.text,
+                n.value,
+                n.low,
+                n.high,
+                n.qualifier.value,
+                n.role,
+                n.unit,
+            ]
+            rows.append([*where[:1], "number", *where[2:], None, n.score, *number])
+    labels = ";".join(doc.summary.events) if doc.summary is not None else ""
+    rows.append([doc.id, "document", len(doc.sentences), 0, len(doc.text), labels, None, *blank])
+    return rows
+
+
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(
+        [["" if v is None else v for v in row] for row in rows]
+    )
+    return buffer.getvalue()
+
+
+def format_document(doc: DocumentResult, fmt: str, include_text: bool = False) -> bytes:
+    if fmt == "csv":
+        return csv_text(csv_rows(doc)).encode("utf-8")
+    return jsonl_line(doc, include_text).encode("utf-8")
+
+
+# -- resume ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ResumeState:
+    """What an interrupted output holds: ids written (with counts) and the bytes worth keeping."""
+
+    done: Counter = field(default_factory=Counter)
+    keep: int = 0  # bytes of whole records (and the CSV header) at the start of the file
+    size: int = 0
+
+
+def scan_output(path: str | Path, fmt: str) -> ResumeState:
+    """Read an earlier run's output: whole records count as done, a cut-off tail is not kept."""
+    state = ResumeState(size=os.path.getsize(path))
+    with open(path, "rb") as stream:
+        if fmt == "csv":
+            _scan_csv(path, stream, state)
+        else:
+            _scan_jsonl(path, stream, state)
+    return state
+
+
+def _scan_jsonl(path: str | Path, stream: BinaryIO, state: ResumeState) -> None:
+    position = 0
+    for number, raw in enumerate(stream, 1):
+        position += len(raw)
+        if not raw.endswith(b"\n"):
+            return  # cut off by the interruption: tagged again
+        try:
+            doc_id = json.loads(raw)["id"]
+        except (ValueError, KeyError, TypeError):
+            doc_id = None
+        if not isinstance(doc_id, str):
+            raise ResumeError(
+                f"{path}:{number}: not a JSONL record of `{PROG}`; cannot resume this file"
+            )
+        state.done[doc_id] += 1
+        state.keep = position
+
+
+def _scan_csv(path: str | Path, stream: BinaryIO, state: ResumeState) -> None:
+    position = 0
+    last = b""
+
+    def lines() -> Iterator[str]:
+        nonlocal position, last
+        for raw in stream:
+            position += len(raw)
+            last = raw
+            yield raw.decode("utf-8", "replace")
+
+    reader = csv.reader(lines())
+    try:
+        header = next(reader, None)
+        if header is None or not last.endswith(b"\n"):
+            return  # empty, or a cut-off header: written again
+        if tuple(header) != CSV_COLUMNS:
+            raise ResumeError(f"{path}:1: not a CSV output of `{PROG}` (header {header[:4]}...)")
+        state.keep = position
+        for row in reader:
+            if len(row) > 1 and row[1] == "document" and last.endswith(b"\n"):
+                state.done[row[0]] += 1
+                state.keep = position
+    except csv.Error as exc:
+        if position < state.size:
+            raise ResumeError(
+                f"{path}:{reader.line_num}: malformed CSV ({exc}); cannot resume"
+            ) from None
+
+
+def prepare_resume(path: str | Path, fmt: str) -> tuple[ResumeState, str | None]:
+    """Scan ``path`` and cut off an incomplete last record; the state and a note for the user."""
+    state = scan_output(path, fmt)
+    note = None
+    if state.keep < state.size:
+        with open(path, "r+b") as stream:
+            stream.truncate(state.keep)
+        note = (
+            f"resume: removed a cut-off last record ({state.size - state.keep} bytes) from {path}"
+        )
+    return state, note
+
+
+# -- tagging --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """One document's output bytes and sentence count, or why it could not be tagged."""
+
+    data: bytes = b""
+    sentences: int = 0
+    error: str | None = None
+
+
+def tag_chunk(
+    tagger: Any, docs: Sequence[Document], fmt: str, include_text: bool = False
+) -> list[Tagged]:
+    """Tag documents together; when that fails, one by one, so one bad document fails alone."""
+    try:
+        results = tagger.iter_tag_documents(d.to_pair() for d in docs)
+        return [Tagged(format_document(r, fmt, include_text), len(r.sentences)) for r in results]
+    except Exception as exc:  # noqa: BLE001 - reported as a failed record; the job goes on
+        if len(docs) > 1:
+            return [t for doc in docs for t in tag_chunk(tagger, [doc], fmt, include_text)]
+        return [Tagged(error=f"tagging failed: {type(exc).__name__}: {exc}")]
+
+
+def chunks(
+    docs: Iterable[Document], max_docs: int = CHUNK_DOCUMENTS, max_chars: int = CHUNK_CHARS
+) -> Iterator[list[Document]]:
+    """Consecutive runs of documents, each at most ``max_docs`` long or ``max_chars`` of text."""
+    chunk: list[Document] = []
+    chars = 0
+    for doc in docs:
+        if chunk and (len(chunk) >= max_docs or chars + len(doc.text) > max_chars):
+            yield chunk
+            chunk, chars = [], 0
+        chunk.append(doc)
+        chars += len(doc.text)
+    if chunk:
+        yield chunk
+
+
+def load_tagger(
+    model: str | None,
+    backend: str = "auto",
+    quantized: bool = True,
+    threads: int | None = None,
+    batch_size: int = 32,
+) -> Any:
+    """``EventTagger.from_pretrained``, with a clear error when no default model is installed."""
+    from conflict_events.inference.tagger import EventTagger
+
+    if model is None:
+        check_model_folder(None)
+    return EventTagger.from_pretrained(
+        model, backend=backend, quantized=quantized, threads=threads, batch_size=batch_size
+    )
+
+
+def check_model_folder(model: str | None) -> None:
+    """Read the folder's config (fast): ModelFolderError when it is no model folder."""
+    if model is not None:
+        ModelConfig.load(model)
+        return
+    folder = default_model_dir()
+    if not (folder / CONFIG_NAME).is_file():
+        raise ModelFolderError(
+            f"no default model is installed yet ({folder} has no {CONFIG_NAME}); pass --model DIR, "
+            "a model folder made by `conflict-events train` (and `conflict-events export`)"
+        )
+    ModelConfig.load(folder)
+
+
+_worker_model: dict[str, Any] = {}
+_worker_tagger: list[Any] = []
+
+
+def _init_worker(model_args: dict[str, Any]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    _worker_model.update(model_args)
+
+
+def _work(docs: list[Document], fmt: str, include_text: bool) -> list[Tagged]:
+    if (
+        not _worker_tagger
+    ):  # loaded on first use, so a load error reaches the parent as an exception
+        _worker_tagger.append(load_tagger(**_worker_model))
+    return tag_chunk(_worker_tagger[0], docs, fmt, include_text)
+
+
+def tag_stream(
+    docs: Iterable[Document],
+    model_args: dict[str, Any],
+    fmt: str,
+    include_text: bool,
+    workers: int,
+    tagger: Any = None,
+) -> Iterator[tuple[Document, Tagged]]:
+    """Each document with its result, in input order, holding at most ``2 * workers`` chunks."""
+    if workers <= 1:
+        tagger = tagger or load_tagger(**model_args)
+        for chunk in chunks(docs):
+            yield from zip(chunk, tag_chunk(tagger, chunk, fmt, include_text), strict=True)
+        return
+    import multiprocessing
+
+    # spawn: workers start clean (no forked runtime threads) and behave the same on every OS.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_init_worker, initargs=(model_args,)) as pool:
+        pending: deque = deque()
+        for chunk in chunks(docs):
+            pending.append((chunk, pool.apply_async(_work, (chunk, fmt, include_text))))
+            if len(pending) >= 2 * workers:
+                done, result = pending.popleft()
+                yield from zip(done, result.get(), strict=True)
+        while pending:
+            done, result = pending.popleft()
+            yield from zip(done, result.get(), strict=True)
+
+
+# -- the command ----------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Tag documents with conflict events and the numbers that count them. INPUT: .txt files "
+        "(one document each), folders (walked recursively, --glob), .jsonl and .csv files (one "
+        "document per line/row), any of them .gz, or - for stdin. Writes one JSON line per "
+        "document (or CSV rows) in input order; bad records are reported and skipped."
+    )
+    parser.epilog = (
+        "Exit status: 0 all tagged, 1 some records failed, 2 usage error, 130 interrupted. "
+        "Example: conflict-events tag reports/ news.jsonl.gz --out tagged.jsonl --errors bad.jsonl"
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files, folders, or - for stdin")
+    parser.add_argument(
+        "--model", metavar="DIR", help="model folder (default: the shipped default model)"
+    )
+    parser.add_argument("-o", "--out", metavar="FILE", help="output file (default: stdout)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output format (default: csv when --out ends in .csv, else jsonl)",
+    )
+    parser.add_argument(
+        "--include-text", action="store_true", help="put each document's text in its JSON record"
+    )
+    parser.add_argument(
+        "--text-field",
+        default="text",
+        metavar="NAME",
+        help="JSONL field / CSV column of the text (default: text)",
+    )
+    parser.add_argument(
+        "--id-field",
+        metavar="NAME",
+        help="JSONL field / CSV column of the id (default: path:line; the path for .txt)",
+    )
+    parser.add_argument(
+        "--glob",
+        default=",".join(DEFAULT_GLOB),
+        metavar="PATTERNS",
+        help="comma-separated file name patterns for folders (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--stdin-format",
+        choices=STDIN_FORMATS,
+        default="lines",
+        help="how to read - : lines (one document per line, the default), text (one document), jsonl, csv",
+    )
+    parser.add_argument(
+        "--errors",
+        metavar="FILE",
+        help="write bad records here as JSONL {file, line, reason} (default: stderr)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted job: keep the records already in --out, tag the rest",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes, each loading the model once (default: 1)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="N",
+        help="runtime threads per process (default: the runtime's; cores / N with --workers N)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="sentences per model call (default: 32)",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="runtime (default: ONNX when exported)",
+    )
+    parser.add_argument(
+        "--fp32", action="store_true", help="use model.onnx rather than the int8 model.int8.onnx"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar (it is off anyway when stderr is no terminal)",
+    )
+
+
+@dataclass
+class _Counts:
+    tagged: int = 0
+    sentences: int = 0
+    skipped: int = 0
+    failed: int = 0
+    duplicates: int = 0
+    first_duplicates: list[str] = field(default_factory=list)
+
+
+class _Reporter:
+    """Messages to stderr (through the progress bar when there is one) and bad records to --errors."""
+
+    def __init__(self, errors: str | None, bar: Any = None) -> None:
+        self.bar = bar
+        self.errors = open(errors, "w", encoding="utf-8") if errors else None
+
+    def say(self, message: str) -> None:
+        if self.bar is not None and not self.bar.disable:
+            self.bar.write(message, file=sys.stderr)
+        else:
+            print(message, file=sys.stderr, flush=True)
+
+    def bad(self, record: BadRecord) -> None:
+        if self.errors is None:
+            self.say(f"{PROG}: {record}")
+        else:
+            self.errors.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            self.errors.flush()
+
+    def close(self) -> None:
+        if self.errors is not None:
+            self.errors.close()
+
+
+class _Stop(BaseException):
+    """SIGTERM, turned into an orderly stop (output closed, summary printed)."""
+
+
+def _usage_error(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
+    if args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    if args.batch_size < 1:
+        raise InputError("--batch-size must be at least 1")
+    if args.threads is not None and args.threads < 1:
+        raise InputError("--threads must be at least 1")
+    if args.resume and not args.out:
+        raise InputError("--resume needs --out FILE (the output to continue)")
+    if args.out and args.out.lower().endswith((".gz", ".bz2", ".xz", ".zst")):
+        raise InputError(
+            "--out is written uncompressed (so --resume can read it); compress it afterwards"
+        )
+    if args.out and args.errors and os.path.realpath(args.out) == os.path.realpath(args.errors):
+        raise InputError("--out and --errors name the same file")
+    fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
+    exclude = tuple(p for p in (args.out, args.errors) if p)
+    options = ReadOptions(
+        args.text_field, args.id_field, parse_glob(args.glob), args.stdin_format, exclude
+    )
+    check_inputs(args.inputs, options)
+    return options, fmt
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        options, fmt = _settings(args)
+    except InputError as exc:
+        return _usage_error(str(exc))
+    threads = args.threads or (
+        max(1, (os.cpu_count() or 1) // args.workers) if args.workers > 1 else None
+    )
+    model_args = {
+        "model": args.model,
+        "backend": args.backend,
+        "quantized": not args.fp32,
+        "threads": threads,
+        "batch_size": args.batch_size,
+    }
+    try:
+        tagger = load_tagger(**model_args) if args.workers == 1 else check_model_folder(args.model)
+    except ModelFolderError as exc:
+        return _usage_error(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a broken model file: say so plainly, no traceback
+        return _usage_error(
+            f"cannot load the model {args.model or '(default)'}: {type(exc).__name__}: {exc}"
+        )
+
+    state = ResumeState()
+    note = None
+    if args.resume and os.path.exists(args.out):
+        try:
+            state, note = prepare_resume(args.out, fmt)
+        except ResumeError as exc:
+            return _usage_error(str(exc))
+    try:
+        out: BinaryIO = (
+            open(args.out, "ab" if args.resume else "wb") if args.out else sys.stdout.buffer
+        )
+        report = _Reporter(args.errors)
+    except OSError as exc:
+        return _usage_error(f"cannot write {exc.filename}: {exc.strerror}")
+    if fmt == "csv" and (not args.out or os.path.getsize(args.out) == 0):
+        out.write(csv_text([CSV_COLUMNS]).encode("utf-8"))
+        out.flush()
+
+    from tqdm import tqdm
+
+    show = not args.quiet and sys.stderr.isatty()
+    bar = tqdm(unit=" docs", disable=not show, file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+    report.bar = bar
+    if note:
+        report.say(f"{PROG}: {note}")
+    counts = _Counts()
+    started = time.perf_counter()
+    status = 0
+    previous_term = _on_sigterm(_raise_stop)
+    try:
+        stream = _new_documents(read_archive(args.inputs, options), state, counts, report)
+        results = tag_stream(stream, model_args, fmt, args.include_text, args.workers, tagger)
+        with closing(results):  # on any exit, stop the worker pool now
+            for doc, tagged in results:
+                _write_one(doc, tagged, out, counts, report, bar, show, started)
+    except (KeyboardInterrupt, _Stop):
+        status = 130
+    except BrokenPipeError:
+        status = 1  # stdout closed by its reader (e.g. | head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+    except ModelFolderError as exc:  # raised in a worker loading the model
+        status = _usage_error(str(exc))
+    finally:
+        _on_sigterm(previous_term)
+        bar.close()
+        report.close()
+        if args.out:
+            out.close()
+    if status == 0 and counts.failed:
+        status = 1
+    print(_summary(counts, time.perf_counter() - started, args, status), file=sys.stderr)
+    return status
+
+
+def _write_one(
+    doc: Document,
+    tagged: Tagged,
+    out: BinaryIO,
+    counts: _Counts,
+    report: _Reporter,
+    bar: Any,
+    show: bool,
+    started: float,
+) -> None:
+    if tagged.error is not None:
+        counts.failed += 1
+        report.bad(BadRecord(doc.file, doc.line, tagged.error))
+        return
+    out.write(tagged.data)  # the whole record in one write, then flushed
+    out.flush()
+    counts.tagged += 1
+    counts.sentences += tagged.sentences
+    bar.update(1)
+    if show:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        bar.set_postfix_str(f"{counts.sentences / elapsed:.0f} sentences/s", refresh=False)
+
+
+def _raise_stop(signum: int, frame: Any) -> None:
+    raise _Stop
+
+
+def _on_sigterm(handler: Any) -> Any:
+    """Install a SIGTERM handler (main thread only); the previous one, to put back."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+def _new_documents(
+    items: Iterable[Document | BadRecord], state: ResumeState, counts: _Counts, report: _Reporter
+) -> Iterator[Document]:
+    """The documents still to tag: bad records reported, duplicate ids warned about, done ones skipped."""
+    seen: set[str] = set()
+    for item in items:
+        if isinstance(item, BadRecord):
+            counts.failed += 1
+            report.bad(item)
+            continue
+        if item.id in seen:
+            counts.duplicates += 1
+            if len(counts.first_duplicates) < 3:
+                counts.first_duplicates.append(item.id)
+            if counts.duplicates <= MAX_DUPLICATE_WARNINGS:
+                report.say(
+                    f"{PROG}: warning: duplicate id {item.id!r} at {item.file}:{item.line or 1}; both records are tagged"
+                )
+            if counts.duplicates == MAX_DUPLICATE_WARNINGS:
+                report.say(
+                    f"{PROG}: warning: further duplicate ids are counted in the summary only"
+                )
+        else:
+            seen.add(item.id)
+        if state.done.get(item.id):
+            # The output holds this id's first k occurrences (it is written in input order).
+            state.done[item.id] -= 1
+            counts.skipped += 1
+            continue
+        yield item
+
+
+def _summary(counts: _Counts, seconds: float, args: argparse.Namespace, status: int) -> str:
+    rate = (
+        f"{counts.tagged / seconds:.1f} documents/s, {counts.sentences / seconds:.1f} sentences/s"
+        if seconds > 0
+        else ""
+    )
+    parts = [
+        f"tagged {counts.tagged} documents ({counts.sentences} sentences) in {seconds:.1f} s ({rate})"
+    ]
+    if args.resume:
+        parts.append(f"skipped {counts.skipped} already in {args.out}")
+    parts.append(
+        f"failed {counts.failed}"
+        + (f" (see {args.errors})" if args.errors and counts.failed else "")
+    )
+    if counts.duplicates:
+        examples = ", ".join(repr(i) for i in counts.first_duplicates)
+        parts.append(f"{counts.duplicates} duplicate ids (e.g. {examples})")
+    text = f"{PROG}: " + "; ".join(parts)
+    if status == 130:
+        text += f"\n{PROG}: interrupted; run again with --resume to carry on" + (
+            f" (--out {args.out})" if args.out else ""
+        )
+    return text
