@@ -1,0 +1,230 @@
+"""The model card (``README.md`` of a model folder) and shipping the default model as package data.
+
+    python -m conflict_events.training.card --model runs/default --variant runs/all --ship model/default
+
+The card is written from files the recipe produced, never typed by hand: ``config.json``,
+``training_args.json``, ``eval_results.json``, ``report/metrics.json`` (``conflict-events
+evaluate``), ``report/external.json`` (``benchmarks/external.py``) and ``export_report.json``
+(``conflict-events export``). ``--variant`` puts a second model (the ``--licence all`` variant)
+beside it, so the cost of the licence rule is visible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from conflict_events.inference.model_folder import (
+    CONFIG_NAME,
+    ONNX_INT8_NAME,
+    TOKENIZER_NAME,
+    ModelConfig,
+)
+from conflict_events.training.records import JsonlReader
+from conflict_events.training.report import _headline_rows, fmt, markdown_table
+
+SHIPPED_FILES = (
+    CONFIG_NAME,
+    TOKENIZER_NAME,
+    ONNX_INT8_NAME,
+    "README.md",
+    "training_args.json",
+    "eval_results.json",
+    "export_report.json",
+)
+MAX_SHIPPED_BYTES = 30 * 1024 * 1024
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def training_sources(train_files: list[str]) -> list[tuple[str, str, int]]:
+    """(source, licence, records) over the training files, read back from the files themselves."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for spec in train_files:
+        for _, record in JsonlReader(Path(spec.split(",")[0])):
+            counts[(record.source or "unknown", record.licence or "unknown")] += 1
+    return [(s, lic, n) for (s, lic), n in sorted(counts.items())]
+
+
+def _headline(metrics: dict[str, Any]) -> str:
+    parts = []
+    for section in metrics["sections"]:
+        header, rows = _headline_rows(section)
+        parts.append(
+            f"**{section['name']}** ({section['n']} records; `{section['file']}`)\n\n"
+            + markdown_table(header, rows)
+        )
+    return "\n\n".join(parts)
+
+
+def _external(scores: list[dict[str, Any]] | None) -> str:
+    if not scores:
+        return "Not run (the public corpora were not available)."
+    keys = [k for k in scores[0] if k not in ("notes",)]
+    rows = [[fmt(s[k]) if isinstance(s[k], float) else str(s[k]) for k in keys] for s in scores]
+    return markdown_table(keys, rows)
+
+
+def _variant_rows(name: str, metrics: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for section in metrics["sections"]:
+        system = section["systems"][section["default_system"]]
+        numbers = system.get("numbers") or {}
+        rows.append(
+            [
+                name,
+                section["name"],
+                fmt(system["events"]["macro_f1"]),
+                fmt(system["events"]["micro"]["f1"]),
+                fmt((numbers.get("strict") or {}).get("f1")),
+            ]
+        )
+    return rows
+
+
+def render_card(model_dir: Path, variant_dir: Path | None = None) -> str:
+    config = ModelConfig.load(model_dir)
+    args = _load(model_dir / "training_args.json") or {}
+    metrics = _load(model_dir / "report" / "metrics.json")
+    external = _load(model_dir / "report" / "external.json")
+    export = _load(model_dir / "export_report.json")
+    labels = config.labels
+    sources = training_sources(args.get("train", []))
+    lines = [
+        f"# conflict-events model: `{model_dir.name}`",
+        "",
+        "Tags each sentence with the conflict events it reports (multi-label) and tags the numbers "
+        "that count them with a role; values, qualifiers and units come from the project's number "
+        "normaliser. Read with `EventTagger.from_pretrained(PATH)` (ONNX Runtime, light install).",
+        "",
+        f"- Base encoder: {config.base_model}",
+        f"- Event labels: {', '.join(labels.event_labels)}",
+        f"- Number roles: {', '.join(labels.number_roles)}",
+        "- Thresholds (tuned on real-text dev records): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in config.thresholds.items()),
+        f"- Max length {config.max_length} tokens per window; longer sentences are tagged in windows.",
+        f"- Reconciliation rule (a role-tagged number reports its event): {'on' if config.reconcile else 'off'}",
+        "",
+        "## Training data",
+        "",
+        "Recipe: `bash recipes/build.sh` (`recipes/default.json`); training arguments are in "
+        "`training_args.json`.",
+        "",
+        markdown_table(
+            ["source", "licence", "records"], [[s, lic, str(n)] for s, lic, n in sources]
+        ),
+        "",
+        "## Evaluation",
+        "",
+    ]
+    if metrics:
+        lines += [
+            "Reproduce: `" + metrics["settings"]["command"] + "`",
+            "",
+            "`model` is the event head alone, `model+reconcile` the shipped behaviour; `keyword` and "
+            "`tfidf-lr` are baselines run on the same data in the same command. Written sentences "
+            "overstate real performance; the real-text test split (sentences of public corpora the "
+            "model never trained or tuned on) is the figure to quote.",
+            "",
+            _headline(metrics),
+            "",
+        ]
+    lines += [
+        "## External benchmarks",
+        "",
+        f"Reproduce: `python benchmarks/external.py --model {model_dir}`",
+        "",
+        _external(external),
+        "",
+    ]
+    if variant_dir is not None:
+        variant = _load(variant_dir / "report" / "metrics.json")
+        if metrics and variant:
+            rows = _variant_rows(f"{model_dir.name} (shipped)", metrics) + _variant_rows(
+                variant_dir.name, variant
+            )
+            lines += [
+                "## The cost of the licence rule",
+                "",
+                f"The shipped model learns only from sources whose licences allow it. `{variant_dir.name}` "
+                "is the same recipe trained on every annotated source (research-only ones included) "
+                "and is not shipped.",
+                "",
+                markdown_table(
+                    ["model", "test split", "macro-F1", "micro-F1", "number F1 strict"], rows
+                ),
+                "",
+            ]
+    if export:
+        lines += [
+            "## Export parity (ONNX vs PyTorch, on dev sentences)",
+            "",
+            "```json",
+            json.dumps(export, indent=2),
+            "```",
+            "",
+        ]
+    lines += [
+        "## Limitations",
+        "",
+        "- English only; sentence-level: a sentence is read on its own.",
+        "- Trained mostly on sentences the project wrote plus a few thousand real ones: expect lower "
+        "figures on genres it has not seen (police blotters, tweets, legal text).",
+        "- The number head finds spans and roles; values come from a rule-based normaliser, so "
+        "unusual number formats may be read wrongly.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def ship(model_dir: Path, dest: Path) -> Path:
+    """Copy what inference needs (int8 ONNX, tokenizer, config, card, metrics) into ``dest``."""
+    missing = [
+        f for f in (CONFIG_NAME, TOKENIZER_NAME, ONNX_INT8_NAME) if not (model_dir / f).is_file()
+    ]
+    if missing:
+        raise FileNotFoundError(f"{model_dir}: missing {missing}; run the export first")
+    size = sum((model_dir / f).stat().st_size for f in SHIPPED_FILES if (model_dir / f).is_file())
+    if size > MAX_SHIPPED_BYTES:
+        raise ValueError(
+            f"{model_dir}: {size / 2**20:.1f} MB is over the {MAX_SHIPPED_BYTES // 2**20} MB limit"
+        )
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    for name in SHIPPED_FILES:
+        if (model_dir / name).is_file():
+            shutil.copyfile(model_dir / name, dest / name)
+    report = model_dir / "report"
+    if report.is_dir():
+        shutil.copytree(report, dest / "report", ignore=shutil.ignore_patterns("errors*"))
+    return dest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conflict_events.training.card", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--model", type=Path, required=True, help="trained and evaluated model folder"
+    )
+    parser.add_argument("--variant", type=Path, help="a second model to compare with (not shipped)")
+    parser.add_argument(
+        "--ship", type=Path, help="copy the model's inference files here (package data)"
+    )
+    args = parser.parse_args(argv)
+    card = render_card(args.model, args.variant)
+    (args.model / "README.md").write_text(card, encoding="utf-8")
+    print(f"wrote {args.model / 'README.md'}")
+    if args.ship:
+        print(f"shipped to {ship(args.model, args.ship)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
