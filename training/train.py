@@ -129,6 +129,7 @@ def dev_scores(
             [[n for n in records[i].numbers if n.role] for i in idx],
             [list(results[i].numbers) for i in idx],
             labels.number_roles,
+            [records[i].known_labels for i in idx],
         )
         out[name] = {
             "macro_f1": ev.macro_f1,

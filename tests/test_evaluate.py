@@ -1,0 +1,236 @@
+"""`conflict-events evaluate` end to end on a tiny model and records the test writes."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conflict_events.inference.cli import main
+from conflict_events.inference.results import NumberMention
+from conflict_events.training.records import Record, write_records
+
+pytest.importorskip("torch", reason="the [train] extra is needed for model tests")
+pytest.importorskip("sklearn", reason="the [train] extra is needed for the TF-IDF baseline")
+pytest.importorskip("matplotlib", reason="the [train] extra is needed for report plots")
+
+D, C, T, A = "displacement", "casualty", "territorial-change", "attack-on-infrastructure"
+
+
+def _number(text: str, span: str, role: str, value: float) -> NumberMention:
+    start = text.index(span)
+    return NumberMention(span, start, start + len(span), value, value, value, role=role)
+
+
+def _written() -> list[Record]:
+    rows = [
+        ("At least 25,000 civilians fled the town.", (D,), [("25,000", "displaced", 25000.0)]),
+        ("Rebels captured five villages.", (T,), [("five", "places", 5.0)]),
+        ("An air strike hit the hospital and killed three people.", (C, A),
+         [("three", "killed", 3.0)]),
+        ("Police arrested twelve people in 2011.", (), []),
+        ("Two children were wounded.", (C,), [("Two", "injured", 2.0)]),
+        ("The army said the town was calm.", (), []),
+    ]  # fmt: skip
+    return [
+        Record(f"w{i}", text, events, tuple(_number(text, *n) for n in numbers),
+               doc_id=f"d{i}", source="written")
+        for i, (text, events, numbers) in enumerate(rows)
+    ]  # fmt: skip
+
+
+def _casualty_only() -> list[Record]:
+    rows = [("Three people were killed near the market.", (C,)),
+            ("Thousands fled the town.", ()),  # displacement, but this source only knows casualty
+            ("The police said the town was calm.", ())]  # fmt: skip
+    return [
+        Record(f"k{i}", text, events, doc_id=f"k{i}", source="kset", known_labels=(C,))
+        for i, (text, events) in enumerate(rows)
+    ]
+
+
+@pytest.fixture()
+def files(tmp_path):
+    written, casualty = tmp_path / "written.jsonl", tmp_path / "casualty.jsonl"
+    write_records(written, _written())
+    write_records(casualty, _casualty_only())
+    with casualty.open("a", encoding="utf-8") as out:
+        out.write("{not json\n")
+        bad = Record("k9", "Forty were hurt.", ("injuries",), source="kset").to_dict()
+        out.write(json.dumps(bad) + "\n")
+    train = tmp_path / "train.jsonl"
+    write_records(train, _written() + _casualty_only())
+    return written, casualty, train
+
+
+def test_evaluate_writes_a_full_report(tiny_model_dir, files, tmp_path, capsys):
+    from conflict_events.inference.tagger import EventTagger
+    from conflict_events.training.metrics import event_metrics
+
+    written, casualty, train = files
+    report = tmp_path / "report"
+    code = main(["evaluate", "--model", str(tiny_model_dir), "--data", str(written), str(casualty),
+                 "--report", str(report), "--baselines", "--train", str(train),
+                 "--bootstrap", "30"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    # the compact table: one block per file, one row per system
+    assert "== written" in captured.out and "== casualty" in captured.out
+    for system in ("model", "model+reconcile", "keyword", "tfidf-lr"):
+        assert f"\n{system} " in captured.out
+    # the two bad lines are reported with file:line, the rest scored
+    assert f"{casualty}:4: malformed JSON" in captured.err
+    assert f"{casualty}:5: unknown event label 'injuries'" in captured.err
+
+    names = {p.name for p in report.iterdir()}
+    assert {"metrics.json", "report.md", "errors.md", "errors.jsonl"} <= names
+    for kind in ("per_label", "confusion", "reliability"):
+        for slug in ("written", "casualty"):
+            png = report / f"{kind}_{slug}.png"
+            assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
+
+    metrics = json.loads((report / "metrics.json").read_text())
+    written_s, casualty_s = metrics["sections"]
+    assert (written_s["n"], casualty_s["n"]) == (6, 3)
+    assert len(casualty_s["problems"]) == 2
+    assert list(written_s["systems"]) == ["model", "model+reconcile", "keyword", "tfidf-lr"]
+    # known_labels: the casualty-only file scores casualty alone, and no number roles
+    assert casualty_s["labels"] == [C] and casualty_s["roles"] == []
+    assert casualty_s["systems"]["model"]["numbers"] is None
+    assert casualty_s["systems"]["model"]["events"]["scored_labels"] == [C]
+    assert written_s["roles"] == ["displaced", "killed", "injured", "places", "facilities"]
+
+    # the reported figures are those of the tagger run directly, with and without the rule
+    tagger = EventTagger.from_pretrained(tiny_model_dir)
+    records = _written()
+    for system, reconcile in (("model", False), ("model+reconcile", True)):
+        results = tagger.tag([r.text for r in records], reconcile=reconcile)
+        expected = event_metrics([r.events for r in records], [r.labels for r in results],
+                                 tagger.labels.event_labels)  # fmt: skip
+        got = written_s["systems"][system]["events"]
+        assert got["macro_f1"] == expected.macro_f1
+        assert got["micro"] == json.loads(json.dumps(expected.micro.__dict__))
+    for name, system in written_s["systems"].items():
+        events, ci = system["events"], system["ci"]
+        assert ci["macro_f1"][0] <= ci["macro_f1"][1] and ci["micro_f1"][0] <= ci["micro_f1"][1]
+        confusion = np.array(system["confusion"]["counts"])
+        tps = [events["per_label"][x]["tp"] for x in metrics["model"]["labels"]["event_labels"]]
+        assert confusion.diagonal()[:-1].tolist() == tps, name
+    assert written_s["systems"]["tfidf-lr"]["numbers"] is None  # events-only baseline
+    assert written_s["systems"]["keyword"]["numbers"]["strict"]["support"] == 4
+    assert written_s["systems"]["keyword"]["ece"] is None  # rules have no probabilities
+    assert 0.0 <= written_s["systems"]["model"]["ece"] <= 1.0
+    assert sum(b["count"] for b in written_s["systems"]["model"]["reliability"]) == 6 * 4
+    assert sum(b["count"] for b in casualty_s["systems"]["model"]["reliability"]) == 3
+
+    # errors: one line per false positive / negative of the shipped setting, with its sentence
+    errors = [json.loads(x) for x in (report / "errors.jsonl").read_text().splitlines()]
+    default = written_s["default_system"]
+    assert default == "model+reconcile"  # the model folder's default
+    for section in (written_s, casualty_s):
+        mine = [e for e in errors if e["section"] == section["name"]]
+        assert len(mine) == section["errors"]
+        system = section["systems"][default]
+        for label, prf in system["events"]["per_label"].items():
+            assert (
+                sum(e["kind"] == "false_positive" and e["label"] == label for e in mine)
+                == prf["fp"]
+            )
+            assert (
+                sum(e["kind"] == "false_negative" and e["label"] == label for e in mine)
+                == prf["fn"]
+            )
+        if system["numbers"]:
+            strict = system["numbers"]["strict"]
+            kinds = [e["kind"] for e in mine]
+            assert kinds.count("spurious_number") + kinds.count("wrong_role") == strict["fp"]
+            assert kinds.count("missed_number") + kinds.count("wrong_role") == strict["fn"]
+        for e in mine:
+            assert e["text"] and e["id"]
+    assert all(e["label"] == C for e in errors if e["section"] == "casualty")
+
+    text = (report / "report.md").read_text()
+    assert "## written" in text and "## casualty" in text
+    assert "![confusion](confusion_written.png)" in text
+    assert "Reconciliation rule" in text and "tfidf-lr" in text
+    assert "# Errors" in (report / "errors.md").read_text()
+
+
+def test_evaluate_without_report_or_train(tiny_model_dir, files, tmp_path, capsys):
+    written, _, _ = files
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(written),
+                 "--baselines", "--bootstrap", "10"]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert "TF-IDF baseline needs --train" in captured.err
+    assert "\nkeyword " in captured.out and "tfidf-lr" not in captured.out
+    assert not (tmp_path / "report").exists()
+
+
+def test_evaluate_refuses_heldout_training_data_and_bad_inputs(
+    tiny_model_dir, files, tmp_path, capsys
+):
+    written, _, _ = files
+    heldout = tmp_path / "heldout.jsonl"
+    write_records(heldout, [Record("h1", "Rebels took the town.", (T,), doc_id="7",
+                                   source="case2021_task2", known_labels=(T,))])  # fmt: skip
+    args = ["evaluate", "--model", str(tiny_model_dir), "--data", str(written), "--bootstrap", "5"]
+    assert main([*args, "--baselines", "--train", str(heldout)]) == 1
+    err = capsys.readouterr().err
+    assert "h1" in err and "evaluation" in err and str(heldout) in err
+
+    assert main(["evaluate", "--model", str(tmp_path / "nope"), "--data", str(written)]) == 1
+    assert "not a model folder" in capsys.readouterr().err
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert main([*args[:3], "--data", str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert "no record to score" in err and f"{empty}:0: file is empty" in err
+
+
+def test_same_file_twice_gets_two_sections(tiny_model_dir, files, tmp_path):
+    written, _, _ = files
+    report = tmp_path / "r"
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(written), str(written),
+                 "--report", str(report), "--bootstrap", "5"]) == 0  # fmt: skip
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert [s["slug"] for s in metrics["sections"]] == ["written", "written_2"]
+    assert (report / "per_label_written_2.png").is_file()
+
+
+def _external():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "external.py"
+    spec = importlib.util.spec_from_file_location("external", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["external"] = module  # dataclasses resolve annotations through sys.modules
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_external_benchmarks_skip_clearly_without_the_corpora(tmp_path, capsys):
+    assert _external().main(["--data-dir", str(tmp_path / "absent")]) == 0
+    assert "skip: public corpora not found" in capsys.readouterr().out
+
+
+def test_external_benchmarks_on_the_heldout_sets(shared_data, tiny_model_dir, tmp_path, capsys):
+    out = tmp_path / "scores.json"
+    args = ["--data-dir", str(shared_data), "--model", str(tiny_model_dir), "--limit", "8"]
+    assert _external().main([*args, "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())
+    assert [(s["benchmark"], s["system"]) for s in scores] == [
+        ("idetect", "model"), ("idetect", "keyword"),
+        ("case2021", "model"), ("case2021", "model+reconcile"), ("case2021", "keyword"),
+        ("indiapoliceevents", "model"), ("indiapoliceevents", "model+reconcile"),
+        ("indiapoliceevents", "keyword"),
+    ]  # fmt: skip
+    assert all(s["n"] == 8 and s["published"] for s in scores)
+    for s in scores:
+        if s["benchmark"] != "idetect":  # binary label counts add up to the records
+            assert s["tp"] + s["fn"] <= s["n"] and s["fp"] <= s["n"]
+    printed = capsys.readouterr().out
+    assert "published: Data4Democracy" in printed and "published: ConfliBERT" in printed
