@@ -256,8 +256,16 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, A
 
     sections, errors = [], []
     seen: dict[str, int] = {}
+    # Files of the same name in different folders ("corpus/test", "realtext-all/test") are
+    # named with their folder.
+    folders: dict[str, set[str]] = {}
+    for path in args.data:
+        folders.setdefault(Path(path).stem, set()).add(str(Path(path).parent))
     for path in args.data:
         data = read_eval_file(path, labels)
+        if len(folders[data.path.stem]) > 1:
+            data.name = f"{data.path.parent.name}/{data.path.stem}"
+            data.slug = _slug(data.name)
         seen[data.slug] = seen.get(data.slug, 0) + 1
         if seen[data.slug] > 1:
             data.name, data.slug = (

@@ -3,8 +3,9 @@
     conflict-events train --train data/corpus/train.jsonl --dev data/corpus/dev.jsonl --out runs/x
 
 Steps: read inputs (refusing held-out data) → featurise → length-bucketed batches → AdamW with
-linear warm-up/decay → evaluate on dev each epoch (event macro-F1 on real-text dev records when
-there are any: written dev sentences overstate real performance) → keep the best → tune per-label
+linear warm-up/decay → evaluate on dev each epoch (``--select-metric``: event macro-F1, or its
+mean with number F1, on real-text dev records when there are any: written dev sentences overstate
+real performance) → keep the best → tune per-label
 thresholds on dev → write the model folder with ``training_args.json`` and ``eval_results.json``.
 A killed run resumes from ``OUT/checkpoint``.
 """
@@ -26,7 +27,7 @@ from conflict_events.inference.labels import LabelSchema, parse_label_map
 from conflict_events.training.checkpoint import load_checkpoint, save_checkpoint
 from conflict_events.training.config import TrainConfig, add_dataclass_arguments, config_from_args
 from conflict_events.training.features import IGNORE, Features, featurize
-from conflict_events.training.inputs import Example, load_inputs
+from conflict_events.training.inputs import load_inputs
 
 
 def build_schema(cfg: TrainConfig) -> LabelSchema:
@@ -135,6 +136,7 @@ def dev_scores(
             "macro_f1": ev.macro_f1,
             "micro_f1": ev.micro.f1,
             "number_f1": nm.strict.f1,
+            "mean_f1": round((ev.macro_f1 + nm.strict.f1) / 2, 4),
             "n": len(idx),
         }
     return out
@@ -249,7 +251,7 @@ def train(cfg: TrainConfig) -> Path:
         state["batch"] = 0
         scores = dev_scores(model, dev_records, labels)
         key = "real" if "real" in scores else "all"
-        score = scores[key]["macro_f1"] if scores else None
+        score = scores[key][cfg.select_metric] if scores else None
         state["history"].append({"epoch": epoch + 1, "step": state["step"], **scores})
         print(f"epoch {epoch + 1}: dev {json.dumps(scores)}")
         if score is None or score > state["best"]:  # without dev data the last epoch is kept
@@ -266,28 +268,49 @@ def train(cfg: TrainConfig) -> Path:
 
 
 def finish(out: Path, cfg: TrainConfig, labels: LabelSchema, dev_records, state: dict) -> Path:
-    """Reload the best model, tune thresholds on dev, write eval_results.json."""
+    """Reload the best model, tune thresholds and the reconciliation rule on dev, write eval_results.json.
+
+    Both are decided on real-text dev records when there are enough (written ones overstate).
+    """
     from dataclasses import replace
 
     from conflict_events.model.pretrained import EventModel
-    from conflict_events.training.metrics import tune_thresholds
+    from conflict_events.training.metrics import event_metrics, tune_thresholds
 
     model = EventModel.from_pretrained(out, labels)
+    real = [r for r in dev_records if r.source not in (None, "written")]
+    tune_on = real if len(real) >= 100 else dev_records
     thresholds = {x: 0.5 for x in labels.event_labels}
-    if cfg.tune_thresholds and dev_records:
-        real = [r for r in dev_records if r.source not in (None, "written")]
-        tune_on = real if len(real) >= 100 else dev_records
+    if cfg.tune_thresholds and tune_on:
         probs = model.tagger().predict_proba([r.text for r in tune_on])
         targets = np.array([[float(x in r.events) for x in labels.event_labels] for r in tune_on])
         mask = np.array([[float(r.knows(x)) for x in labels.event_labels] for r in tune_on])
         thresholds = tune_thresholds(
             probs, targets, labels.event_labels, mask, cfg.min_tune_support
         )
-    model.save_pretrained(out, replace(model.config, thresholds=thresholds))
+    model.config = replace(model.config, thresholds=thresholds)
+    # The reconciliation rule (a role-tagged number reports its event) is kept only when it
+    # does not hurt dev macro-F1.
+    if tune_on:
+        tagger = model.tagger()
+        texts = [r.text for r in tune_on]
+        scores = {
+            rule: event_metrics(
+                [r.events for r in tune_on],
+                [x.labels for x in tagger.tag(texts, reconcile=rule)],
+                labels.event_labels,
+                [r.known_labels for r in tune_on],
+            ).macro_f1
+            for rule in (True, False)
+        }
+        model.config = replace(model.config, reconcile=scores[True] >= scores[False])
+        print(f"dev macro-F1 with the reconciliation rule {scores[True]}, without {scores[False]}")
+    model.save_pretrained(out)
     results = {
         "dev": dev_scores(model, dev_records, labels, thresholds),
         "thresholds": thresholds,
-        "best_dev_macro_f1": state["best"],
+        "reconcile": model.config.reconcile,
+        "best_dev_score": {cfg.select_metric: state["best"]},
         "history": state["history"],
     }
     (out / "eval_results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
