@@ -23,6 +23,24 @@ from conflict_events.inference.results import (
 
 __version__ = "0.1.0"
 
+# Loaded on first use, so importing the package does not import onnxruntime or tokenizers.
+_LAZY = {"EventTagger": "conflict_events.inference.tagger"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 __all__ = [
     "DEFAULT_EVENT_LABELS",
     "DEFAULT_NUMBER_ROLES",
@@ -30,6 +48,7 @@ __all__ = [
     "DocumentResult",
     "DocumentSummary",
     "EventScore",
+    "EventTagger",
     "Figure",
     "LabelError",
     "LabelSchema",
