@@ -82,7 +82,7 @@ def test_export_refuses_a_quantised_file_with_broken_heads(tiny_model_dir, monke
     assert f"refused {ONNX_INT8_NAME}" in captured.err and "below 99.50%" in captured.err
     report = json.loads((tiny_model_dir / export.REPORT_NAME).read_text())
     attempts = [f for f in report["files"] if f["file"] == ONNX_INT8_NAME]
-    assert len(attempts) == len(export.QUANT_PLANS)  # every fallback plan was tried
+    assert len(attempts) == 1 + len(export.FALLBACK_WIDEST)  # every fallback plan was tried
     assert all(not f["accepted"] and f["label_agreement"] < 0.995 for f in attempts)
     assert all(f["max_event_score_diff"] > 0 for f in attempts)
 
@@ -135,3 +135,39 @@ def test_compare_counts_decisions_numbers_and_score_gaps():
     cand = (np.array([[0.8, 0.2], [0.1, 0.55]]), [[five], []])
     labels, numbers, diff = export.compare(ref, cand, np.array([0.5, 0.5]))
     assert labels == 0.75 and numbers == 0.5 and diff == pytest.approx(0.1)
+
+
+def test_fallback_plans_keep_the_widest_range_matmuls_in_fp32_first(tiny_model_dir, tmp_path):
+    import torch
+
+    from conflict_events.model.pretrained import EventModel
+
+    model = EventModel.from_pretrained(tiny_model_dir)
+    with torch.no_grad():  # one outlier channel, as in MiniLM: the output projection's input
+        model.net.encoder.encoder.layer[0].intermediate.dense.bias[0] = 200.0
+    path = export.export_onnx(model.net, tmp_path / "m.onnx")
+    ranked = export.rank_by_input_range(path, model.encoder_for(), export.BUILTIN_SENTENCES)
+    assert set(ranked) == set(export.quantizable_inputs(path))
+    assert ranked[0] == "/encoder/encoder/layer.0/output/dense/MatMul"
+    plans = list(export.quant_plans(path, lambda: ranked))
+    assert len(plans) == 1 + len(export.FALLBACK_WIDEST) and plans[0][1] == []
+    heads = export.head_nodes(path)
+    assert heads and all(set(heads) <= set(kept) for _, kept in plans[1:])
+    assert ranked[0] in plans[1][1]
+    assert [len(kept) for _, kept in plans] == sorted(len(kept) for _, kept in plans)
+
+
+def test_number_agreement_can_gate_files_too(tiny_model_dir, capsys):
+    args = [
+        "export",
+        "--model",
+        str(tiny_model_dir),
+        "--no-quantize",
+        "--min-number-agreement",
+        "1.01",
+    ]
+    assert main(args) == 2
+    assert "number agreement 100.00% is below 101.00%" in capsys.readouterr().err
+    assert not (tiny_model_dir / ONNX_NAME).exists()
+    report = json.loads((tiny_model_dir / export.REPORT_NAME).read_text())
+    assert report["min_number_agreement"] == 1.01 and report["files"][0]["label_agreement"] == 1.0
