@@ -109,7 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = commands[argv[0]]
     missing = missing_modules(command.requires)
     if missing:
-        print(f"conflict-events: error: {extra_hint(command.name, missing, command.extra)}", file=sys.stderr)
+        print(
+            f"conflict-events: error: {extra_hint(command.name, missing, command.extra)}",
+            file=sys.stderr,
+        )
         return 3
     module = importlib.import_module(command.module)
     sub = argparse.ArgumentParser(prog=f"conflict-events {command.name}", description=command.help)

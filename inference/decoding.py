@@ -34,7 +34,20 @@ from conflict_events.inference.units import find_unit
 
 # Kinds of number that never count event participants, whatever the role head says.
 NON_COUNT_KINDS = frozenset(
-    {"money", "percentage", "fraction", "ordinal", "date", "year", "time", "age", "duration", "measure", "identifier", "unknown"}
+    {
+        "money",
+        "percentage",
+        "fraction",
+        "ordinal",
+        "date",
+        "year",
+        "time",
+        "age",
+        "duration",
+        "measure",
+        "identifier",
+        "unknown",
+    }
 )
 
 
@@ -115,7 +128,9 @@ def spans_to_numbers(text: str, spans: Sequence[TaggedSpan]) -> list[NumberMenti
         if any(m.start < parsed.end and parsed.start < m.end for m in mentions):
             continue  # overlaps a higher-scoring span (e.g. the same number from two windows)
         unit = find_unit(text, parsed.start, parsed.end)
-        mentions.append(parsed.to_mention(span.role, None if unit is None else unit.text, span.score))
+        mentions.append(
+            parsed.to_mention(span.role, None if unit is None else unit.text, span.score)
+        )
     return sorted(mentions, key=lambda m: m.start)
 
 
@@ -143,4 +158,8 @@ def decide_events(
             if event is not None and event not in chosen:
                 chosen.add(event)
                 scores[event] = max(scores[event], float(number.score or 0.0))
-    return [EventScore(label, round(scores[label], 6)) for label in schema.event_labels if label in chosen]
+    return [
+        EventScore(label, round(scores[label], 6))
+        for label in schema.event_labels
+        if label in chosen
+    ]

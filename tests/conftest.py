@@ -32,13 +32,18 @@ def _build_tiny_base(folder: Path) -> Path:
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])]
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
     )
     tok.decoder = decoders.WordPiece()
     tok.save(str(folder / "tokenizer.json"))
     config = BertConfig(
-        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=128,
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=128,
     )
     import torch
 
@@ -67,7 +72,9 @@ def tiny_model_dir(tiny_base, tmp_path) -> Path:
 @pytest.fixture()
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"public corpora not found at {SHARED_DATA} (only present on the project's machines)")
+        pytest.skip(
+            f"public corpora not found at {SHARED_DATA} (only present on the project's machines)"
+        )
     return SHARED_DATA
 
 

@@ -42,7 +42,9 @@ def test_default_model_loads_offline_without_torch():
         "print(any(m in sys.modules for m in ('torch', 'transformers', 'datasets')))"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
     labels, heavy = out.stdout.strip().splitlines()
     assert "territorial-change" in labels and heavy == "False"
 
@@ -55,8 +57,12 @@ def test_metrics_on_the_written_test_split_stay_at_the_card_figures(tagger):
     records = read_records(REPO / "data" / "corpus" / "test.jsonl")
     results = tagger.tag([r.text for r in records])
     labels = tagger.labels
-    events = event_metrics([r.events for r in records], [r.labels for r in results], labels.event_labels)
-    numbers = number_metrics([r.numbers for r in records], [r.numbers for r in results], labels.number_roles)
+    events = event_metrics(
+        [r.events for r in records], [r.labels for r in results], labels.event_labels
+    )
+    numbers = number_metrics(
+        [r.numbers for r in records], [r.numbers for r in results], labels.number_roles
+    )
     assert events.macro_f1 >= card["events"]["macro_f1"] - TOLERANCE
     assert events.micro.f1 >= card["events"]["micro"]["f1"] - TOLERANCE
     assert numbers.strict.f1 >= card["numbers"]["strict"]["f1"] - TOLERANCE
@@ -73,17 +79,26 @@ def test_the_shipped_example_article(tagger):
     assert ("displaced", 30000.0, 30000.0, "at_least") in found
     assert ("places", 12.0, 12.0, "approximate") in found
     assert ("killed", 7.0, 7.0, "exact") in found
-    assert set(doc.summary.events) >= {"displacement", "casualty", "territorial-change", "attack-on-infrastructure"}
+    assert set(doc.summary.events) >= {
+        "displacement",
+        "casualty",
+        "territorial-change",
+        "attack-on-infrastructure",
+    }
     for number in (n for s in doc.sentences for n in s.numbers):
         assert text[number.start : number.end] == number.text
         assert number.value not in (2020.0, 28.0, 3_000_000.0), f"{number} is not an event count"
 
 
-@pytest.mark.skipif(not SHARED_ARTICLE.is_file(), reason=f"{SHARED_ARTICLE} is only on the project's machines")
+@pytest.mark.skipif(
+    not SHARED_ARTICLE.is_file(), reason=f"{SHARED_ARTICLE} is only on the project's machines"
+)
 def test_the_real_idlib_article_facts():
     out = subprocess.run(
         [sys.executable, "-m", "conflict_events.inference.cli", "tag", str(SHARED_ARTICLE)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     (doc,) = [json.loads(line) for line in out.stdout.splitlines()]
     numbers = [n for s in doc["sentences"] for n in s["numbers"]]
@@ -94,7 +109,9 @@ def test_the_real_idlib_article_facts():
     assert ("killed", 3.0, "exact") in found and ("killed", 2.0, "exact") in found
     assert ("killed", 1300.0, "at_least") in found
     assert ("places", 15.0, "approximate") in found
-    infrastructure = [s for s in doc["sentences"] if "hospitals" in s["text"] and "mosques" in s["text"]]
+    infrastructure = [
+        s for s in doc["sentences"] if "hospitals" in s["text"] and "mosques" in s["text"]
+    ]
     assert any(e["label"] == "attack-on-infrastructure" for e in infrastructure[0]["events"])
     text = SHARED_ARTICLE.read_text(encoding="utf-8")
     for n in numbers:
@@ -107,25 +124,37 @@ def test_wheel_installs_without_extras_and_tags(tmp_path):
     wheel_dir = tmp_path / "wheels"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheel_dir), str(REPO)],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     (wheel,) = wheel_dir.glob("conflict_events-*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", str(wheel)], check=True, capture_output=True
+    )
     code = (
         "import importlib.util, sys; "
         "from conflict_events.inference import EventTagger; "
         "r = EventTagger.from_pretrained().tag(['At least 40 people were killed in the blast.'])[0]; "
         "print(r.labels); print([importlib.util.find_spec(m) is None for m in ('torch', 'transformers', 'datasets')])"
     )
-    out = subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path)
+    out = subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     labels, missing = out.stdout.strip().splitlines()
     assert "casualty" in labels
     assert missing == "[True, True, True]"
     tagged = subprocess.run(
-        [str(env_dir / "bin" / "conflict-events"), "tag", "-"], input="Five people died.\n",
-        capture_output=True, text=True, check=True, cwd=tmp_path,
+        [str(env_dir / "bin" / "conflict-events"), "tag", "-"],
+        input="Five people died.\n",
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
-    assert json.loads(tagged.stdout.splitlines()[0])["sentences"][0]["events"][0]["label"] == "casualty"
+    assert (
+        json.loads(tagged.stdout.splitlines()[0])["sentences"][0]["events"][0]["label"]
+        == "casualty"
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -26,7 +25,11 @@ def test_save_load_round_trip_gives_identical_outputs(tiny_base, tmp_path):
     with torch.inference_mode():
         before = model.net(ids, mask)
     model.save_pretrained(tmp_path / "m")
-    assert {p.name for p in (tmp_path / "m").iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json"}
+    assert {p.name for p in (tmp_path / "m").iterdir()} >= {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+    }
     loaded = EventModel.from_pretrained(tmp_path / "m")
     with torch.inference_mode():
         after = loaded.net(ids, mask)
@@ -55,16 +58,42 @@ def test_bio_decoding_of_hand_made_probabilities_gives_character_offsets():
     text = "At least 25,000 civilians fled and 3 were killed in 2011."
     tags = LabelSchema.default().bio_tags
     # tokens: [CLS] at least 25 , 000 civilians fled and 3 were killed in 2011 . [SEP]
-    offsets = [None, (0, 2), (3, 8), (9, 11), (11, 12), (12, 15), (16, 25), (26, 30), (31, 34),
-               (35, 36), (37, 41), (42, 48), (49, 51), (52, 56), (56, 57), None]
+    offsets = [
+        None,
+        (0, 2),
+        (3, 8),
+        (9, 11),
+        (11, 12),
+        (12, 15),
+        (16, 25),
+        (26, 30),
+        (31, 34),
+        (35, 36),
+        (37, 41),
+        (42, 48),
+        (49, 51),
+        (52, 56),
+        (56, 57),
+        None,
+    ]
     probs = np.zeros((len(offsets), len(tags)))
     probs[:, 0] = 1.0
-    for i, tag in ((3, "B-displaced"), (4, "I-displaced"), (5, "I-displaced"), (9, "B-killed"), (13, "B-killed")):
+    for i, tag in (
+        (3, "B-displaced"),
+        (4, "I-displaced"),
+        (5, "I-displaced"),
+        (9, "B-killed"),
+        (13, "B-killed"),
+    ):
         probs[i] = 0.0
         probs[i, tags.index(tag)] = 0.9
         probs[i, 0] = 0.1
     spans = bio_spans(offsets, probs, tags)
-    assert [(s.start, s.end, s.role) for s in spans] == [(9, 15, "displaced"), (35, 36, "killed"), (52, 56, "killed")]
+    assert [(s.start, s.end, s.role) for s in spans] == [
+        (9, 15, "displaced"),
+        (35, 36, "killed"),
+        (52, 56, "killed"),
+    ]
     numbers = spans_to_numbers(text, spans)
     # The year is tagged by the head but vetoed by the normaliser: it is not a count.
     assert [(n.text, n.role, n.value, n.qualifier) for n in numbers] == [

@@ -24,7 +24,15 @@ from conflict_events.inference.cli import SUBCOMMANDS, main
 from conflict_events.inference.labels import LabelError, parse_label_map
 from conflict_events.inference.results import Citation
 
-HEAVY = ("torch", "transformers", "datasets", "conflict_events.model", "conflict_events.training", "sklearn", "pandas")
+HEAVY = (
+    "torch",
+    "transformers",
+    "datasets",
+    "conflict_events.model",
+    "conflict_events.training",
+    "sklearn",
+    "pandas",
+)
 
 
 def test_light_import_pulls_in_nothing_heavy():
@@ -43,21 +51,40 @@ def test_light_import_pulls_in_nothing_heavy():
 def test_no_bare_top_level_modules(tmp_path):
     # Run outside the checkout: from its root, the folders themselves are on sys.path.
     code = "import importlib.util as u; print([m for m in ('inference', 'model', 'training') if u.find_spec(m)])"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
     assert out.stdout.strip() == "[]"
     assert importlib.util.find_spec("conflict_events.training.sources") is not None
 
 
 def test_results_round_trip_through_json():
-    number = NumberMention("25,000", 9, 15, 25000.0, 25000.0, None, Qualifier.AT_LEAST, "displaced", "civilians", 0.97)
-    sentence = SentenceResult("At least 25,000 civilians fled.", 0, 31, (EventScore("displacement", 0.99),), (number,))
-    figure = Figure("displaced", 25000.0, 25000.0, None, Qualifier.AT_LEAST, "civilians", (Citation(0, 9, 15),))
-    doc = DocumentResult("doc-1", sentence.text, (sentence,), DocumentSummary(("displacement",), (figure,)))
+    number = NumberMention(
+        "25,000", 9, 15, 25000.0, 25000.0, None, Qualifier.AT_LEAST, "displaced", "civilians", 0.97
+    )
+    sentence = SentenceResult(
+        "At least 25,000 civilians fled.", 0, 31, (EventScore("displacement", 0.99),), (number,)
+    )
+    figure = Figure(
+        "displaced", 25000.0, 25000.0, None, Qualifier.AT_LEAST, "civilians", (Citation(0, 9, 15),)
+    )
+    doc = DocumentResult(
+        "doc-1", sentence.text, (sentence,), DocumentSummary(("displacement",), (figure,))
+    )
     data = json.loads(json.dumps(doc.to_dict()))
     assert DocumentResult.from_dict(data) == doc
     assert data["sentences"][0]["numbers"][0]["qualifier"] == "at_least"
     assert set(data["sentences"][0]["numbers"][0]) == {
-        "start", "end", "text", "value", "low", "high", "qualifier", "role", "unit", "score"
+        "start",
+        "end",
+        "text",
+        "value",
+        "low",
+        "high",
+        "qualifier",
+        "role",
+        "unit",
+        "score",
     }
 
 
@@ -90,7 +117,9 @@ def test_every_subcommand_has_help(command, capsys):
 
 def test_top_level_help_lists_subcommands():
     out = subprocess.run(
-        [sys.executable, "-m", "conflict_events.inference.cli", "--help"], capture_output=True, text=True
+        [sys.executable, "-m", "conflict_events.inference.cli", "--help"],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0
     for command in SUBCOMMANDS:

@@ -15,7 +15,11 @@ torch = pytest.importorskip("torch", reason="the [train] extra is needed for tra
 SENTENCES = [
     ("At least 25,000 civilians fled the town.", ["displacement"], [("25,000", "displaced")]),
     ("Rebels captured five villages.", ["territorial-change"], [("five", "places")]),
-    ("An air strike hit the hospital and killed three people.", ["casualty", "attack-on-infrastructure"], [("three", "killed")]),
+    (
+        "An air strike hit the hospital and killed three people.",
+        ["casualty", "attack-on-infrastructure"],
+        [("three", "killed")],
+    ),
     ("Police arrested twelve people in 2011.", [], []),
     ("Two children were wounded.", ["casualty"], [("Two", "injured")]),
     ("The army said the town was calm.", [], []),
@@ -32,8 +36,16 @@ def _records(prefix="r", source="written"):
         for span, role in numbers:
             start = text.index(span)
             p = parse_span(text, start, start + len(span))
-            mentions.append(NumberMention(span, start, start + len(span), p.value, p.low, p.high, p.qualifier, role))
-        out.append(Record(f"{prefix}{i}", text, tuple(events), tuple(mentions), doc_id=f"d{i}", source=source))
+            mentions.append(
+                NumberMention(
+                    span, start, start + len(span), p.value, p.low, p.high, p.qualifier, role
+                )
+            )
+        out.append(
+            Record(
+                f"{prefix}{i}", text, tuple(events), tuple(mentions), doc_id=f"d{i}", source=source
+            )
+        )
     return out
 
 
@@ -41,8 +53,25 @@ def _train(tiny_base, tmp_path, *extra):
     data = tmp_path / "train.jsonl"
     write_records(data, _records())
     out = tmp_path / "run"
-    args = ["train", "--train", str(data), "--dev", str(data), "--out", str(out), "--base-model",
-            str(tiny_base), "--max-length", "32", "--batch-size", "2", "--epochs", "1", "--quiet", *extra]
+    args = [
+        "train",
+        "--train",
+        str(data),
+        "--dev",
+        str(data),
+        "--out",
+        str(out),
+        "--base-model",
+        str(tiny_base),
+        "--max-length",
+        "32",
+        "--batch-size",
+        "2",
+        "--epochs",
+        "1",
+        "--quiet",
+        *extra,
+    ]
     assert main(args) == 0
     return out
 
@@ -51,7 +80,13 @@ def test_two_step_training_writes_a_loadable_model_folder(tiny_base, tmp_path):
     from conflict_events.inference.tagger import EventTagger
 
     out = _train(tiny_base, tmp_path, "--max-steps", "2")
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "training_args.json", "eval_results.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "training_args.json",
+        "eval_results.json",
+    ):
         assert (out / name).is_file(), name
     args = json.loads((out / "training_args.json").read_text())
     assert args["max_steps"] == 2 and args["batch_size"] == 2
@@ -90,11 +125,17 @@ def test_unannotated_roles_are_masked_for_partial_sources(tiny_base):
     from conflict_events.training.features import IGNORE, featurize
 
     encoder = WindowEncoder.from_folder(tiny_base, 32)
-    record = Record("x", "five people fled and two died", ("displacement",),
-                    known_labels=("displacement", "displaced"))
+    record = Record(
+        "x",
+        "five people fled and two died",
+        ("displacement",),
+        known_labels=("displacement", "displaced"),
+    )
     (features,) = featurize([record], encoder, LabelSchema.default())
     assert features.event_mask == (1.0, 0.0, 0.0, 0.0)
-    words = encoder.tokenizer.encode("five people fled and two died", add_special_tokens=False).tokens
+    words = encoder.tokenizer.encode(
+        "five people fled and two died", add_special_tokens=False
+    ).tokens
     tags = features.tags[1:-1]
     assert tags[words.index("two")] == IGNORE  # maybe a killed count the source did not look for
     assert tags[words.index("people")] == 0
@@ -102,24 +143,81 @@ def test_unannotated_roles_are_masked_for_partial_sources(tiny_base):
 
 def test_label_map_and_extra_labels(tiny_base, tmp_path):
     data = tmp_path / "kill.jsonl"
-    write_records(data, [Record("k1", "Police killed two men.", ("KILL",), source="mine"),
-                         Record("k2", "Police arrested two men.", ("ARREST",), source="mine")])
+    write_records(
+        data,
+        [
+            Record("k1", "Police killed two men.", ("KILL",), source="mine"),
+            Record("k2", "Police arrested two men.", ("ARREST",), source="mine"),
+        ],
+    )
     with pytest.raises(LabelError, match="label-map"):
-        main(["train", "--train", str(data), "--out", str(tmp_path / "x"), "--base-model", str(tiny_base)])
+        main(
+            [
+                "train",
+                "--train",
+                str(data),
+                "--out",
+                str(tmp_path / "x"),
+                "--base-model",
+                str(tiny_base),
+            ]
+        )
     out = tmp_path / "y"
-    assert main(["train", "--train", str(data), "--out", str(out), "--base-model", str(tiny_base),
-                 "--label-map", "KILL=casualty,ARREST=arrest", "--extra-labels", "arrest",
-                 "--max-steps", "1", "--quiet", "--max-length", "32"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--train",
+                str(data),
+                "--out",
+                str(out),
+                "--base-model",
+                str(tiny_base),
+                "--label-map",
+                "KILL=casualty,ARREST=arrest",
+                "--extra-labels",
+                "arrest",
+                "--max-steps",
+                "1",
+                "--quiet",
+                "--max-length",
+                "32",
+            ]
+        )
+        == 0
+    )
     config = json.loads((out / "config.json").read_text())
     assert config["labels"]["event_labels"][-1] == "arrest"
 
 
 def test_bad_training_data_names_file_and_line(tiny_base, tmp_path):
     data = tmp_path / "bad.jsonl"
-    data.write_text('{"id": "a", "text": "ok", "events": []}\n{"id": "b", "text": \n', encoding="utf-8")
+    data.write_text(
+        '{"id": "a", "text": "ok", "events": []}\n{"id": "b", "text": \n', encoding="utf-8"
+    )
     with pytest.raises(RecordError, match=r"bad\.jsonl:2: malformed JSON"):
-        main(["train", "--train", str(data), "--out", str(tmp_path / "o"), "--base-model", str(tiny_base)])
+        main(
+            [
+                "train",
+                "--train",
+                str(data),
+                "--out",
+                str(tmp_path / "o"),
+                "--base-model",
+                str(tiny_base),
+            ]
+        )
     csv_file = tmp_path / "bad.csv"
     csv_file.write_text("text,casualty\nFive died.,1\nCalm.,maybe\n", encoding="utf-8")
     with pytest.raises(RecordError, match=r"bad\.csv:3: column 'casualty' must be 0 or 1"):
-        main(["train", "--train", str(csv_file), "--out", str(tmp_path / "o"), "--base-model", str(tiny_base)])
+        main(
+            [
+                "train",
+                "--train",
+                str(csv_file),
+                "--out",
+                str(tmp_path / "o"),
+                "--base-model",
+                str(tiny_base),
+            ]
+        )

@@ -52,7 +52,9 @@ def cohen_kappa(first: Sequence[bool], second: Sequence[bool]) -> float:
     return round((observed - expected) / (1 - expected), 4) if expected < 1 else 1.0
 
 
-def agreement(first: Sequence[Record], second: Sequence[Record], labels: Sequence[str]) -> AgreementReport:
+def agreement(
+    first: Sequence[Record], second: Sequence[Record], labels: Sequence[str]
+) -> AgreementReport:
     by_text = {r.text: r for r in first}
     pairs = [(by_text[r.text], r) for r in second if r.text in by_text]
     events = event_metrics([a.events for a, _ in pairs], [b.events for _, b in pairs], labels)
@@ -68,7 +70,9 @@ def agreement(first: Sequence[Record], second: Sequence[Record], labels: Sequenc
             "both": sum(p and q for p, q in zip(x, y)),
         }
     roles = sorted({n.role for a, b in pairs for n in (*a.numbers, *b.numbers) if n.role})
-    numbers = number_metrics([list(a.numbers) for a, _ in pairs], [list(b.numbers) for _, b in pairs], roles)
+    numbers = number_metrics(
+        [list(a.numbers) for a, _ in pairs], [list(b.numbers) for _, b in pairs], roles
+    )
     return AgreementReport(
         matched=len(pairs),
         unmatched=len(second) - len(pairs),
@@ -87,8 +91,12 @@ def agreement(first: Sequence[Record], second: Sequence[Record], labels: Sequenc
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--first", nargs="+", required=True, help="record JSONL files of the first annotation")
-    parser.add_argument("--second", nargs="+", required=True, help="record JSONL files of the second annotation")
+    parser.add_argument(
+        "--first", nargs="+", required=True, help="record JSONL files of the first annotation"
+    )
+    parser.add_argument(
+        "--second", nargs="+", required=True, help="record JSONL files of the second annotation"
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -100,10 +108,14 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
         return 0
-    print(f"sentences annotated twice: {report.matched} (second annotation not found in first: {report.unmatched})")
+    print(
+        f"sentences annotated twice: {report.matched} (second annotation not found in first: {report.unmatched})"
+    )
     print(f"{'label':<26} {'F1':>6} {'kappa':>6} {'first':>6} {'second':>6} {'both':>6}")
     for label, row in report.per_label.items():
-        print(f"{label:<26} {row['f1']:>6.3f} {row['kappa']:>6.3f} {row['first']:>6} {row['second']:>6} {row['both']:>6}")
+        print(
+            f"{label:<26} {row['f1']:>6.3f} {row['kappa']:>6.3f} {row['first']:>6} {row['second']:>6} {row['both']:>6}"
+        )
     print(f"{'macro':<26} {report.macro_f1:>6.3f}")
     n = report.numbers
     print(

@@ -66,9 +66,13 @@ def _headline(metrics: dict[str, Any]) -> str:
 def _external(scores: list[dict[str, Any]] | None) -> str:
     if not scores:
         return "Not run (the public corpora were not available)."
-    keys = [k for k in scores[0] if k not in ("notes",)]
+    keys = ["benchmark", "task", "system", "n", "precision", "recall", "f1"]
     rows = [[fmt(s[k]) if isinstance(s[k], float) else str(s[k]) for k in keys] for s in scores]
-    return markdown_table(keys, rows)
+    notes = {s["benchmark"]: (s.get("published"), s.get("note")) for s in scores}
+    lines = [markdown_table(keys, rows), ""]
+    for name, (published, note) in notes.items():
+        lines.append(f"- **{name}**: published: {published}. {note}.")
+    return "\n".join(lines)
 
 
 def _variant_rows(name: str, metrics: dict[str, Any]) -> list[list[str]]:

@@ -65,7 +65,10 @@ class TrainConfig:
     pos_weight_cap: float = _f(
         4.0, "class imbalance: positive weight per label = min(cap, sqrt(neg/pos)); 1 disables"
     )
-    select_metric: str = _f("macro_f1", "dev score for early stopping and the best checkpoint: macro_f1 (events) or mean_f1 (mean of event macro-F1 and number span+role F1)")
+    select_metric: str = _f(
+        "macro_f1",
+        "dev score for early stopping and the best checkpoint: macro_f1 (events) or mean_f1 (mean of event macro-F1 and number span+role F1)",
+    )
     patience: int = _f(2, "stop after this many evaluations without dev improvement")
     tune_thresholds: bool = _f(
         True,
@@ -88,7 +91,9 @@ class TrainConfig:
         if self.grad_accum < 1 or self.batch_size < 1:
             raise ValueError("batch_size and grad_accum must be >= 1")
         if self.select_metric not in ("macro_f1", "mean_f1"):
-            raise ValueError(f"select_metric must be macro_f1 or mean_f1, not {self.select_metric!r}")
+            raise ValueError(
+                f"select_metric must be macro_f1 or mean_f1, not {self.select_metric!r}"
+            )
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError("warmup_ratio must be in [0, 1)")
 

@@ -171,7 +171,9 @@ def load_inputs(
             try:
                 check_labels(record, labels, f"{spec.path} record {record.id}")
             except LabelError as exc:
-                raise LabelError(f"{exc} (use --label-map or --extra-labels/--extra-roles)") from None
+                raise LabelError(
+                    f"{exc} (use --label-map or --extra-labels/--extra-roles)"
+                ) from None
         if heldout is not None:
             heldout.refuse(records, where=str(spec.path))
         if spec.cap is not None and len(records) > spec.cap:
