@@ -119,7 +119,7 @@ from conflict_events.inference.number_words import (
     YEAR_LEFT_WORDS,
 )
 from conflict_events.inference.results import NumberMention, Qualifier
-from conflict_events.inference.splitter import check_text
+from conflict_events.inference.splitter import check_span, check_text
 from conflict_events.inference.units import NOMINAL_ADJECTIVES, PEOPLE_NOUNS, find_unit
 
 __all__ = [
@@ -967,13 +967,7 @@ def parse_span(text: str, start: int, end: int) -> ParsedNumber:
     >>> parse_span("They fled.", 0, 4).kind.value
     'unknown'
     """
-    check_text(text)
-    if not (isinstance(start, int) and isinstance(end, int)):
-        raise TypeError(
-            f"start and end must be int, got {type(start).__name__}, {type(end).__name__}"
-        )
-    if not 0 <= start < end <= len(text):
-        raise ValueError(f"span [{start}, {end}) is empty or outside the text (length {len(text)})")
+    check_span(text, start, end)
     if not text[start:end].strip():
         raise ValueError(f"span [{start}, {end}) holds only whitespace")
     lo = max(0, start - _CONTEXT_CHARS)

@@ -58,6 +58,25 @@ def check_text(text: object) -> str:
     return text
 
 
+def check_span(text: object, start: object, end: object) -> str:
+    """Check a text and a non-empty ``[start, end)`` span inside it; return the text.
+
+    >>> check_span("Five died.", 0, 4)
+    'Five died.'
+    >>> check_span("Five died.", 4, 40)
+    Traceback (most recent call last):
+    ValueError: span [4, 40) is empty or outside the text (length 10)
+    """
+    check_text(text)
+    if not (isinstance(start, int) and isinstance(end, int)):
+        raise TypeError(
+            f"start and end must be int, got {type(start).__name__}, {type(end).__name__}"
+        )
+    if not 0 <= start < end <= len(text):  # type: ignore[arg-type]
+        raise ValueError(f"span [{start}, {end}) is empty or outside the text (length {len(text)})")  # type: ignore[arg-type]
+    return text  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class SentenceSpan:
     """A sentence of a text: ``text[start:end]``, without surrounding whitespace.

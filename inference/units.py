@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from conflict_events.inference.splitter import check_text
+from conflict_events.inference.splitter import check_span
 
 __all__ = [
     "COUNTED_NOUNS",
@@ -163,13 +163,7 @@ def find_unit(text: str, start: int, end: int) -> UnitSpan | None:
     >>> find_unit("three people were killed", 0, 5).text
     'people'
     """
-    check_text(text)
-    if not (isinstance(start, int) and isinstance(end, int)):
-        raise TypeError(
-            f"start and end must be int, got {type(start).__name__}, {type(end).__name__}"
-        )
-    if not 0 <= start < end <= len(text):
-        raise ValueError(f"span [{start}, {end}) is empty or outside the text (length {len(text)})")
+    check_span(text, start, end)
     tokens = list(_TOKEN.finditer(text, end, min(len(text), end + _LOOKAHEAD)))
     k = _skip_qualifier(tokens, 0)
     if k == 0 and tokens and tokens[0].start() == end and tokens[0].group() == "-":
