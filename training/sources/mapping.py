@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from conflict_events.inference.numbers import NumberKind, ParsedNumber, find_numbers
-from conflict_events.inference.results import NumberMention, Qualifier
+from conflict_events.inference.numbers import NumberKind, ParsedNumber, find_numbers, parse_span
+from conflict_events.inference.results import Qualifier
 from conflict_events.training.records import Record
 from conflict_events.training.sources import SourceDocument
 from conflict_events.training.sources.sentences import document_sentences
@@ -135,18 +135,10 @@ def sentence_record(
 
     start, end = span
     text = doc.text[start:end]
+    # Numbers are read again inside the sentence: a qualifier left in the previous sentence
+    # ("Some" on the line before "189,800 residents") does not apply to the record's text.
     mentions = tuple(
-        NumberMention(
-            text=doc.text[n.start : n.end],
-            start=n.start - start,
-            end=n.end - start,
-            value=n.value,
-            low=n.low,
-            high=n.high,
-            qualifier=n.qualifier,
-            role=n.role,
-            unit=n.unit,
-        )
+        parse_span(text, n.start - start, n.end - start).to_mention(n.role, n.unit)
         for n in sorted(numbers, key=lambda n: n.start)
     )
     return Record(
