@@ -1,9 +1,6 @@
-"""conflict_events.model: the joint encoder (torch), decoding to results, save/load and ONNX export.
+"""conflict_events.model: the joint encoder (torch), save/load, the PyTorch backend and ONNX export.
 
-This ``__init__`` stays light (no torch at import) so the shipped default model folder, package
-data of this package, can be located cheaply.
+This ``__init__`` imports nothing, so the shipped default model folder (``default/``, package data
+of this package) is located without loading torch: see
+``conflict_events.inference.model_folder.default_model_dir``.
 """
-
-from pathlib import Path
-
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"

@@ -25,7 +25,7 @@ from conflict_events.inference.model_folder import (
     ModelConfig,
 )
 from conflict_events.training.records import JsonlReader
-from conflict_events.training.report import _headline_rows, fmt, markdown_table
+from conflict_events.training.report import fmt, headline_rows, markdown_table
 
 SHIPPED_FILES = (
     CONFIG_NAME,
@@ -55,7 +55,7 @@ def training_sources(train_files: list[str]) -> list[tuple[str, str, int]]:
 def _headline(metrics: dict[str, Any]) -> str:
     parts = []
     for section in metrics["sections"]:
-        header, rows = _headline_rows(section)
+        header, rows = headline_rows(section)
         parts.append(
             f"**{section['name']}** ({section['n']} records; `{section['file']}`)\n\n"
             + markdown_table(header, rows)

@@ -53,7 +53,7 @@ def fmt_ci(value: float | None, ci: Sequence[float] | None) -> str:
     return fmt(value) if not ci else f"{fmt(value)} [{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
-def _headline_rows(section: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+def headline_rows(section: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     header = [
         "system",
         "macro-F1 [95% CI]",
@@ -86,7 +86,7 @@ def _headline_rows(section: dict[str, Any]) -> tuple[list[str], list[list[str]]]
 
 def format_table(section: dict[str, Any]) -> str:
     """The headline figures of one evaluated file, one row per system, as aligned plain text."""
-    header, rows = _headline_rows(section)
+    header, rows = headline_rows(section)
     widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in [header, *rows]
@@ -335,7 +335,7 @@ def render_markdown(metrics: dict[str, Any]) -> str:
                 + "; ".join(section["problems"][:10])
                 + (" ..." if len(section["problems"]) > 10 else "")
             )
-        header, rows = _headline_rows(section)
+        header, rows = headline_rows(section)
         out += ["", markdown_table(header, rows), "", _reconcile_line(section)]
         out += ["### Events per label", "", _per_label_table(section), ""]
         out += ["### Numbers", "", _numbers_tables(section)]
