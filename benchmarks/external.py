@@ -1,4 +1,4 @@
-"""External benchmarks: the model, unchanged, on the held-out public sets of data/heldout.toml.
+"""External benchmarks: the model, unchanged, on the held-out public sets of training/heldout.toml.
 
     python benchmarks/external.py [--data-dir ../shared/data] [--model DIR] [--limit N] [--json F]
 

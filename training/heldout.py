@@ -1,4 +1,4 @@
-"""The held-out manifest (``data/heldout.toml``): public data never trained or tuned on.
+"""The held-out manifest (``training/heldout.toml``): public data never trained or tuned on.
 
 It names whole files (the IDETECT test spreadsheet), per-source rules on document ids (the odd
 CASE 2021 ids, a fixed hash share of IndiaPoliceEvents documents), the document split of real
@@ -35,8 +35,8 @@ class HeldOutError(ValueError):
 
 
 def default_manifest() -> Path:
-    """``data/heldout.toml`` of the source checkout this package runs from."""
-    return Path(__file__).resolve().parents[1] / "data" / "heldout.toml"
+    """``training/heldout.toml``: package data, so installed copies refuse held-out data too."""
+    return Path(__file__).resolve().parent / "heldout.toml"
 
 
 def document_group(source: str, doc_id: str) -> str:
@@ -77,7 +77,7 @@ class HeldOut:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> HeldOut:
-        """Read the manifest at ``path`` (default: the repository's ``data/heldout.toml``)."""
+        """Read the manifest at ``path`` (default: the repository's ``training/heldout.toml``)."""
         try:
             import tomllib
         except ModuleNotFoundError:  # Python 3.10
@@ -86,8 +86,8 @@ class HeldOut:
         manifest = Path(path) if path is not None else default_manifest()
         if not manifest.is_file():
             raise HeldOutError(
-                f"{manifest}: held-out manifest not found; run from a source checkout of "
-                f"conflict-events (it lives in data/heldout.toml) or pass its path"
+                f"{manifest}: held-out manifest not found (it ships as training/heldout.toml); "
+                f"pass its path"
             )
         try:
             data = tomllib.loads(manifest.read_text(encoding="utf-8"))
@@ -202,7 +202,7 @@ class HeldOut:
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""
             raise HeldOutError(
                 f"{where} holds {len(found)} held-out record(s): {shown}{more}; they are for "
-                f"evaluation only (data/heldout.toml)"
+                f"evaluation only (training/heldout.toml)"
             )
 
 

@@ -2,7 +2,7 @@
 
 A file spec may carry a weight or a cap: ``data/corpus/train.jsonl,weight=2`` or
 ``realtext.jsonl,cap=1500``. ``--label-map`` renames labels and roles (mapping to an empty name
-drops them). Held-out files and records (data/heldout.toml) are refused.
+drops them). Held-out files and records (training/heldout.toml) are refused.
 """
 
 from __future__ import annotations

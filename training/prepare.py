@@ -3,7 +3,7 @@
 Joins the stand-off annotations (``data/annotations``) with the corpus text, runs the converters
 and writes ``train.jsonl``, ``dev.jsonl``, ``test.jsonl`` and ``summary.json`` to ``--out``:
 
-- real-text annotations go to the split of their document (``data/heldout.toml``: a SHA-256 of
+- real-text annotations go to the split of their document (``training/heldout.toml``: a SHA-256 of
   ``<source>/<doc_id>``, train 80 / dev 10 / test 10; held-out documents are test);
 - converter records go to train or dev by the same rule; held-out documents are never converted,
   so converter output never reaches test (it is the source's own labels, not the guideline's);
@@ -173,7 +173,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="data/annotations",
         help="stand-off annotations folder or file (default data/annotations)",
     )
-    parser.add_argument("--manifest", help="held-out manifest (default: data/heldout.toml)")
+    parser.add_argument("--manifest", help="held-out manifest (default: training/heldout.toml)")
     parser.add_argument(
         "--converter",
         action="append",

@@ -2,7 +2,7 @@
 
 Layout: ``case2021_task2/task2/test_dataset/test_set_final_release_with_labels.tsv``
 (id, EventSnippet, SubType). doc_id: the ``id`` column. ``meta["subtype"]`` is the label.
-Odd ids are held out for evaluation (``data/heldout.toml``).
+Odd ids are held out for evaluation (``training/heldout.toml``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Each convertible source module has ``to_records(doc)``, which maps the corpus's own labels onto
 the guideline (the mapping is documented there and in ``data/SOURCES.md``) and sets
 ``known_labels`` to what the source annotates, so training masks everything else. This module
-runs it over the documents, leaves out held-out data (``data/heldout.toml``) unless
+runs it over the documents, leaves out held-out data (``training/heldout.toml``) unless
 ``include_heldout`` (evaluation only), merges records whose text repeats within the source
 (the corpus stores the same text twice) and counts why documents gave no record.
 """
@@ -125,7 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="convert only the held-out documents: the source's evaluation set",
     )
-    parser.add_argument("--manifest", help="held-out manifest (default: data/heldout.toml)")
+    parser.add_argument("--manifest", help="held-out manifest (default: training/heldout.toml)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 Two spreadsheets, one excerpt a document, each with a gold displacement figure, reporting term
 and unit:
 
-- ``data/IDETECT_test_dataset-NLP.xlsx`` (312 excerpts; held out, see ``data/heldout.toml``),
+- ``data/IDETECT_test_dataset-NLP.xlsx`` (312 excerpts; held out, see ``training/heldout.toml``),
   doc_id ``data/IDETECT_test_dataset-NLP.xlsx#<excerpt_id>``;
 - ``data/IDMC_fully_labelled.csv.xlsx`` (133 excerpts), doc_id
   ``data/IDMC_fully_labelled.csv.xlsx#<sheet row>`` (row 2 is the first excerpt).
