@@ -31,6 +31,7 @@ from conflict_events.training.validate import (
     CorpusStats,
     Located,
     Normaliser,
+    add_check_arguments,
     check_record,
     default_normaliser,
     load_schema,
@@ -193,12 +194,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write the good records even when some drafts are bad (they are still listed)",
     )
-    parser.add_argument("--schema", metavar="LABELS.json", help="label schema (default: built-in)")
-    parser.add_argument(
-        "--no-normaliser",
-        action="store_true",
-        help="do not compare value/low/high/qualifier with the number normaliser",
-    )
+    add_check_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -464,6 +464,16 @@ def default_normaliser() -> Normaliser:
 # --- command line --------------------------------------------------------------------------
 
 
+def add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--schema`` and ``--no-normaliser``: how records are checked (shared with build-written)."""
+    parser.add_argument("--schema", metavar="LABELS.json", help="label schema (default: built-in)")
+    parser.add_argument(
+        "--no-normaliser",
+        action="store_true",
+        help="do not compare value/low/high/qualifier with the number normaliser",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="+", metavar="FILE", help="labelled JSONL files")
     parser.add_argument("--stats", action="store_true", help="print counts over all files")
@@ -472,12 +482,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also fail when the counts miss the corpus minimums (implies --stats)",
     )
-    parser.add_argument("--schema", metavar="LABELS.json", help="label schema (default: built-in)")
-    parser.add_argument(
-        "--no-normaliser",
-        action="store_true",
-        help="do not compare value/low/high/qualifier with the number normaliser",
-    )
+    add_check_arguments(parser)
     parser.add_argument(
         "--json", action="store_true", help="print the stats as JSON instead of a table"
     )
