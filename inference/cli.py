@@ -11,17 +11,26 @@ import argparse
 import importlib
 import importlib.util
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Subcommand:
+    """A subcommand and where its code lives (also used for ``conflict-events data`` actions)."""
+
     name: str
     module: str
     help: str
     requires: tuple[str, ...] = ()  # import names that must be installed
     extra: str | None = None  # the pip extra that installs them
+    add: str = "add_arguments"  # module function that adds the arguments to a parser
+    run: str = "run"  # module function that runs it and returns the exit code
+
+    def load(self) -> tuple[Callable[[argparse.ArgumentParser], None], Callable[..., int]]:
+        """Import the module: its argument adder and its runner."""
+        module = importlib.import_module(self.module)
+        return getattr(module, self.add), getattr(module, self.run)
 
 
 SUBCOMMANDS: tuple[Subcommand, ...] = (
@@ -103,22 +112,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     commands = {c.name: c for c in SUBCOMMANDS}
     if not argv or argv[0] not in commands:
-        args = parser.parse_args(argv)  # prints help, version or an error and exits
+        parser.parse_args(argv)  # prints help, version or an error and exits
         parser.print_help()
         return 2
-    command = commands[argv[0]]
+    return run_subcommand(commands[argv[0]], argv[1:], "conflict-events")
+
+
+def run_subcommand(command: Subcommand, argv: Sequence[str], prog: str) -> int:
+    """Check the command's extra is installed, import its module, parse ``argv`` and run it."""
+    name = f"{prog.removeprefix('conflict-events').strip()} {command.name}".strip()
     missing = missing_modules(command.requires)
     if missing:
         print(
-            f"conflict-events: error: {extra_hint(command.name, missing, command.extra)}",
-            file=sys.stderr,
+            f"conflict-events: error: {extra_hint(name, missing, command.extra)}", file=sys.stderr
         )
         return 3
-    module = importlib.import_module(command.module)
-    sub = argparse.ArgumentParser(prog=f"conflict-events {command.name}", description=command.help)
-    module.add_arguments(sub)
-    args = sub.parse_args(argv[1:])
-    return int(module.run(args) or 0)
+    add, run = command.load()
+    parser = argparse.ArgumentParser(prog=f"{prog} {command.name}", description=command.help)
+    add(parser)
+    return int(run(parser.parse_args(list(argv))) or 0)
 
 
 if __name__ == "__main__":

@@ -13,32 +13,15 @@ that installs them.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from conflict_events.inference.cli import extra_hint, missing_modules
+from conflict_events.inference.cli import Subcommand, run_subcommand
 
-
-@dataclass(frozen=True)
-class DataCommand:
-    """One ``conflict-events data`` action and where its code lives."""
-
-    name: str
-    module: str
-    help: str
-    requires: tuple[str, ...] = ()  # import names that must be installed
-    extra: str | None = None  # the pip extra that installs them
-    add: str = "add_arguments"  # module function that adds the action's arguments to a parser
-    run: str = "run"  # module function that runs it and returns the exit code
-
-    def load(self) -> tuple[Callable[[argparse.ArgumentParser], None], Callable[..., int]]:
-        """Import the module: its argument adder and its runner."""
-        module = importlib.import_module(self.module)
-        return getattr(module, self.add), getattr(module, self.run)
+# A data action is registered like a top-level subcommand: name, module, help, and the
+# module's argument adder and runner (``add_arguments`` / ``run`` unless named).
+DataCommand = Subcommand
 
 
 DATA_COMMANDS: tuple[DataCommand, ...] = (
@@ -130,14 +113,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Import the action's module and run it on the rest of the command line."""
     command = next(c for c in DATA_COMMANDS if c.name == args.action)
-    missing = missing_modules(command.requires)
-    if missing:
-        hint = extra_hint(f"data {command.name}", missing, command.extra)
-        print(f"conflict-events: error: {hint}", file=sys.stderr)
-        return 3
-    add, run_action = command.load()
-    parser = argparse.ArgumentParser(
-        prog=f"conflict-events data {command.name}", description=command.help
-    )
-    add(parser)
-    return int(run_action(parser.parse_args(args.argv)) or 0)
+    return run_subcommand(command, args.argv, "conflict-events data")
