@@ -96,6 +96,33 @@ class EventTagger:
         self.backend = backend
         self.batch_size = batch_size
         self.path = path
+        self.second_pass: EventTagger | None = None
+        self.margin = 0.0
+
+    def with_second_pass(self, tagger: EventTagger, margin: float = 0.15) -> EventTagger:
+        """A cascade: this tagger first, ``tagger`` (a larger teacher) on the sentences it is unsure of.
+
+        A sentence is unsure when any event probability lies within ``margin`` of its threshold;
+        the second tagger's probabilities, numbers, thresholds and rule then decide it. Both
+        must share one label schema. Returns a new tagger; this one is unchanged.
+        """
+        if tagger.labels != self.labels:
+            raise ValueError(
+                f"second pass labels {tagger.labels.to_dict()} differ from {self.labels.to_dict()}"
+            )
+        if not 0 < margin <= 0.5:
+            raise ValueError(f"margin must be in (0, 0.5], not {margin}")
+        cascade = EventTagger(self.config, self.encoder, self.backend, self.batch_size, self.path)
+        cascade.second_pass, cascade.margin = tagger, margin
+        return cascade
+
+    def unsure(self, probs: np.ndarray) -> np.ndarray:
+        """Rows of ``probs`` with an event probability within ``margin`` of its threshold."""
+        thresholds = np.array(
+            [self.config.thresholds.get(x, 0.5) for x in self.labels.event_labels],
+            dtype=np.float32,
+        )
+        return (np.abs(probs - thresholds) < self.margin).any(axis=1)
 
     @property
     def labels(self):
@@ -222,16 +249,22 @@ class EventTagger:
         'killed'
         """
         sentences = _check_sentences(sentences)
-        reconcile = self.config.reconcile if reconcile is None else reconcile
         probs, numbers = self.predict(sentences)
+        deciders = [self.config] * len(sentences)
+        if self.second_pass is not None and len(sentences):
+            unsure = [i for i in np.flatnonzero(self.unsure(probs)) if sentences[i].strip()]
+            if unsure:
+                second = self.second_pass
+                probs2, numbers2 = second.predict([sentences[i] for i in unsure])
+                for k, i in enumerate(unsure):
+                    probs[i], numbers[i], deciders[i] = probs2[k], numbers2[k], second.config
         schema = self.config.labels
         results = []
-        for text, p, found in zip(sentences, probs, numbers, strict=True):
+        for text, p, found, config in zip(sentences, probs, numbers, deciders, strict=True):
+            rule = config.reconcile if reconcile is None else reconcile
             # An empty or blank sentence reports nothing, whatever the head says about padding.
             events = (
-                decide_events(p, found, schema, self.config.thresholds, reconcile)
-                if text.strip()
-                else []
+                decide_events(p, found, schema, config.thresholds, rule) if text.strip() else []
             )
             results.append(SentenceResult(text, 0, len(text), tuple(events), tuple(found)))
         return results

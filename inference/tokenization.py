@@ -50,7 +50,10 @@ class WindowEncoder:
         pad_id: int | None = None,
     ) -> None:
         self.tokenizer = tokenizer
-        # The tokenizer file may carry padding/truncation settings; windows are ours to make.
+        # The tokenizer file may carry padding/truncation settings; windows are ours to make. Its
+        # padding token is the model's own (MPNet's vocabulary holds both <pad> and an unused
+        # [PAD]), so read it before switching padding off.
+        declared_pad = (tokenizer.padding or {}).get("pad_id")
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
         if prefix is None or suffix is None:
@@ -62,7 +65,9 @@ class WindowEncoder:
         if self.content_length < 2:
             raise ValueError(f"max_length {max_length} leaves no room for content tokens")
         self.stride = min(stride, self.content_length // 2)
-        self.pad_id = _pad_id(tokenizer) if pad_id is None else pad_id
+        if pad_id is None:
+            pad_id = declared_pad if declared_pad is not None else _pad_id(tokenizer)
+        self.pad_id = pad_id
 
     @classmethod
     def from_folder(

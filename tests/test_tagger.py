@@ -268,3 +268,60 @@ def test_done_when_command_runs_on_onnx_without_torch(exported):
     printed, loaded = out.stdout.strip().splitlines()
     assert printed.startswith("[SentenceResult(text='Five people were killed.'")
     assert loaded == "False True"
+
+
+# -- cascade ----------------------------------------------------------------------------------
+
+
+class FixedBackend:
+    """Every window gets the same event logits and no number: a tagger whose mind is known."""
+
+    def __init__(self, event_logits, n_tags: int) -> None:
+        self.event_logits = np.asarray(event_logits, dtype=np.float32)
+        self.n_tags = n_tags
+        self.calls: list[int] = []
+
+    def __call__(self, input_ids, attention_mask):
+        self.calls.append(len(input_ids))
+        batch, width = input_ids.shape
+        tags = np.zeros((batch, width, self.n_tags), dtype=np.float32)
+        tags[..., 0] = 5.0
+        return np.tile(self.event_logits, (batch, 1)), tags
+
+
+def test_a_second_pass_decides_only_the_sentences_the_first_is_unsure_of(tiny_model_dir):
+    config = ModelConfig.load(tiny_model_dir)
+    encoder = WindowEncoder.from_folder(tiny_model_dir, config.max_length, config.window_stride)
+    n_tags = len(config.labels.bio_tags)
+    # displacement sure yes (p=0.95), casualty unsure (p=0.55): every sentence is unsure
+    unsure_student = EventTagger(config, encoder, FixedBackend([3.0, 0.2, -3.0, -3.0], n_tags))
+    sure_student = EventTagger(config, encoder, FixedBackend([3.0, -3.0, -3.0, -3.0], n_tags))
+    teacher_backend = FixedBackend([-3.0, 3.0, -3.0, -3.0], n_tags)
+    teacher = EventTagger(config, encoder, teacher_backend)
+    sentences = ["Five people were killed.", "", "Ten families fled."]
+
+    cascade = unsure_student.with_second_pass(teacher, margin=0.1)
+    assert [r.labels for r in cascade.tag(sentences)] == [("casualty",), (), ("casualty",)]
+    assert sum(teacher_backend.calls) == 2  # the blank sentence is never sent on
+    assert [r.labels for r in unsure_student.tag(sentences)][0] == ("displacement", "casualty")
+
+    teacher_backend.calls.clear()
+    sure = sure_student.with_second_pass(teacher, margin=0.1)
+    assert [r.labels for r in sure.tag(sentences)] == [("displacement",), (), ("displacement",)]
+    assert teacher_backend.calls == []  # nothing unsure: the teacher never runs
+
+
+def test_a_second_pass_must_share_the_label_schema(tiny_model_dir):
+    from dataclasses import replace
+
+    from conflict_events.inference.labels import LabelSchema
+
+    config = ModelConfig.load(tiny_model_dir)
+    encoder = WindowEncoder.from_folder(tiny_model_dir, config.max_length, config.window_stride)
+    n_tags = len(config.labels.bio_tags)
+    student = EventTagger(config, encoder, FixedBackend([0, 0, 0, 0], n_tags))
+    other = replace(config, labels=LabelSchema.with_extra(["arrest"], [], {}))
+    with pytest.raises(ValueError, match="labels"):
+        student.with_second_pass(EventTagger(other, encoder, FixedBackend([0] * 5, n_tags)))
+    with pytest.raises(ValueError, match="margin"):
+        student.with_second_pass(student, margin=0.0)

@@ -47,6 +47,13 @@ class TrainConfig:
         [],
         "number roles of your own, added to the default five (ROLE:EVENT ties a role to an event)",
     )
+    teacher: str | None = _f(
+        None,
+        "distil from this trained model folder (PyTorch weights): its event and number-role "
+        "predictions become soft targets for every training record, labelled or not",
+    )
+    distil_weight: float = _f(1.0, "weight of the soft (teacher) losses against the gold ones")
+    distil_temperature: float = _f(2.0, "softening temperature of the teacher's logits")
     max_length: int = _f(
         128, "max tokens per training example (longer sentences are cut; inference uses windows)"
     )
@@ -94,6 +101,8 @@ class TrainConfig:
             raise ValueError(
                 f"select_metric must be macro_f1 or mean_f1, not {self.select_metric!r}"
             )
+        if self.distil_temperature <= 0:
+            raise ValueError("distil_temperature must be > 0")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError("warmup_ratio must be in [0, 1)")
 

@@ -67,6 +67,11 @@ DATA_COMMANDS: tuple[DataCommand, ...] = (
         "join annotations with the text, run the converters, write train/dev/test (--licence)",
     ),
     DataCommand(
+        "pool",
+        "conflict_events.training.pool",
+        "unlabelled sentences of the permissive corpora, for distillation (held-out and dev left out)",
+    ),
+    DataCommand(
         "agreement",
         "conflict_events.training.agreement",
         "inter-annotator agreement of two annotations of the same sentences",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from conflict_events.inference.labels import LabelSchema
 from conflict_events.inference.numbers import find_numbers
 from conflict_events.inference.tokenization import WindowEncoder
@@ -26,6 +28,11 @@ class Features:
     event_mask: tuple[float, ...]  # 1 where the label was annotated
     weight: float = 1.0
     truncated: bool = False
+    offsets: tuple[tuple[int, int], ...] = ()  # character spans of the content tokens
+    # Distillation (training/distil.py): the teacher's event logits (E,) and tag logits per
+    # content token (T, K); NaN rows where no teacher token covers the student token.
+    soft_events: tuple[float, ...] | None = None
+    soft_tags: np.ndarray | None = None
 
 
 def token_tags(
@@ -84,6 +91,7 @@ def featurize(
                 event_mask=tuple(float(record.knows(x)) for x in labels.event_labels),
                 weight=1.0 if weights is None else float(weights[k]),
                 truncated=len(encoding.ids) > keep,
+                offsets=tuple(offsets),
             )
         )
     return out

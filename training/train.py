@@ -26,6 +26,7 @@ from torch import nn
 from conflict_events.inference.labels import LabelSchema, parse_label_map
 from conflict_events.training.checkpoint import load_checkpoint, save_checkpoint
 from conflict_events.training.config import TrainConfig, add_dataclass_arguments, config_from_args
+from conflict_events.training.distil import distil_loss
 from conflict_events.training.features import IGNORE, Features, featurize
 from conflict_events.training.inputs import load_inputs
 
@@ -54,7 +55,9 @@ def make_batches(features: list[Features], batch_size: int, seed: int) -> list[l
     return batches
 
 
-def collate(features: list[Features], pad_id: int) -> dict[str, torch.Tensor]:
+def collate(features: list[Features], pad_id: int, prefix: int = 1) -> dict[str, torch.Tensor]:
+    """A padded batch; with soft targets on any feature, their tensors too (``prefix``: the
+    number of special tokens before the content tokens)."""
     width = max(len(f.ids) for f in features)
     ids = torch.full((len(features), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(features), width), dtype=torch.long)
@@ -63,7 +66,7 @@ def collate(features: list[Features], pad_id: int) -> dict[str, torch.Tensor]:
         ids[row, : len(f.ids)] = torch.tensor(f.ids)
         mask[row, : len(f.ids)] = 1
         tags[row, : len(f.tags)] = torch.tensor(f.tags)
-    return {
+    batch = {
         "input_ids": ids,
         "attention_mask": mask,
         "tags": tags,
@@ -71,6 +74,11 @@ def collate(features: list[Features], pad_id: int) -> dict[str, torch.Tensor]:
         "event_mask": torch.tensor([f.event_mask for f in features]),
         "weight": torch.tensor([f.weight for f in features]),
     }
+    if any(f.soft_events is not None for f in features):
+        from conflict_events.training.distil import collate_soft
+
+        batch.update(collate_soft(features, width, prefix))
+    return batch
 
 
 def positive_weights(features: list[Features], cap: float) -> torch.Tensor:
@@ -175,6 +183,25 @@ def train(cfg: TrainConfig) -> Path:
         [e.record for e in train_examples], encoder, labels, [e.weight for e in train_examples]
     )
     truncated = sum(f.truncated for f in features)
+    unlabelled = sum(1 for e in train_examples if e.record.known_labels == ())
+    if cfg.teacher:
+        from conflict_events.training.distil import Teacher, soft_targets
+
+        teacher = Teacher(cfg.teacher, labels, batch_size=cfg.batch_size)
+        features = soft_targets(
+            [e.record for e in train_examples],
+            features,
+            [f.offsets for f in features],
+            teacher,
+            cache=out / "teacher_targets",
+            student_tokenizer=encoder.tokenizer.to_str()[:100_000],
+            progress=not cfg.quiet,
+        )
+        del teacher  # its weights are not needed while the student trains
+    elif unlabelled:
+        print(
+            f"warning: {unlabelled} records carry no labels and there is no --teacher: they teach nothing"
+        )
     pos_weight = positive_weights(features, cfg.pos_weight_cap)
 
     net = model.net
@@ -220,13 +247,19 @@ def train(cfg: TrainConfig) -> Path:
         )
         seen, started = 0, time.perf_counter()
         for b in range(state["batch"], len(batches)):
-            batch = collate([features[i] for i in batches[b]], encoder.pad_id)
+            batch = collate([features[i] for i in batches[b]], encoder.pad_id, len(encoder.prefix))
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
                 event_logits, tag_logits = net(batch["input_ids"], batch["attention_mask"])
             event_loss, tag_loss = joint_loss(
                 batch, event_logits, tag_logits, pos_weight, cfg.tag_loss_weight
             )
-            ((event_loss + tag_loss) / cfg.grad_accum).backward()
+            loss = event_loss + tag_loss
+            if "soft_events" in batch:
+                soft_event, soft_tag = distil_loss(
+                    batch, event_logits, tag_logits, cfg.distil_temperature, cfg.tag_loss_weight
+                )
+                loss = loss + cfg.distil_weight * (soft_event + soft_tag)
+            (loss / cfg.grad_accum).backward()
             seen += len(batches[b])
             state["batch"] = b + 1
             if (b + 1) % cfg.grad_accum == 0 or b + 1 == len(batches):

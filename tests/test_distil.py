@@ -1,0 +1,105 @@
+"""Distillation: a tiny random teacher teaches a tiny student, on labelled and unlabelled records."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from conflict_events.inference.cli import main
+from conflict_events.training.records import Record, write_records
+
+torch = pytest.importorskip("torch", reason="the [train] extra is needed for distillation tests")
+
+from conflict_events.training.distil import char_alignment, distil_loss  # noqa: E402
+from tests.test_train import _records  # noqa: E402
+
+UNLABELLED = [
+    "Some 300 families fled the villages after the strikes.",
+    "Forces seized two towns near the border.",
+    "The market was struck and ten people were killed.",
+]
+
+
+def _pool(path):
+    write_records(
+        path,
+        [
+            Record(f"u{i}", text, doc_id=f"u{i}", source="pool", known_labels=())
+            for i, text in enumerate(UNLABELLED)
+        ],
+    )
+    return path
+
+
+def _train(tiny_base, tmp_path, out_name, *extra, unlabelled=None):
+    labelled = tmp_path / "train.jsonl"
+    write_records(labelled, _records())
+    out = tmp_path / out_name
+    files = [str(labelled)] + ([str(unlabelled)] if unlabelled else [])
+    args = ["train", "--train", *files, *extra, "--dev", str(labelled), "--out", str(out)]
+    args += ["--base-model", str(tiny_base), "--max-length", "32", "--batch-size", "2"]
+    assert main([*args, "--epochs", "1", "--quiet"]) == 0
+    return out
+
+
+def test_teacher_targets_train_a_student_on_unlabelled_records(tiny_base, tmp_path, monkeypatch):
+    teacher = _train(tiny_base, tmp_path, "teacher")
+    pool = _pool(tmp_path / "pool.jsonl")
+    calls = []
+    from conflict_events.training import distil
+
+    original = distil.distil_loss
+
+    def spy(batch, *args, **kw):
+        calls.append(batch["soft_mask"].clone())
+        return original(batch, *args, **kw)
+
+    monkeypatch.setattr("conflict_events.training.train.distil_loss", spy)
+    student = _train(tiny_base, tmp_path, "student", "--teacher", str(teacher), unlabelled=pool)
+    assert calls and all(mask.sum() > 0 for mask in calls)  # every batch had teacher targets
+    seen = int(sum(mask.sum() for mask in calls))
+    assert seen == len(_records()) + len(UNLABELLED)  # labelled and unlabelled, once each
+    cache = sorted((student / "teacher_targets").glob("chunk-*.safetensors"))
+    assert cache, "teacher passes are cached for resume"
+    args = json.loads((student / "training_args.json").read_text())
+    assert args["teacher"] == str(teacher)
+
+
+def test_cached_teacher_targets_are_reused(tiny_base, tmp_path, monkeypatch):
+    teacher = _train(tiny_base, tmp_path, "teacher")
+    _train(tiny_base, tmp_path, "student", "--teacher", str(teacher), "--max-steps", "1")
+    from conflict_events.training.distil import Teacher
+
+    def fail(self, texts):
+        raise AssertionError("the teacher ran again although its targets were cached")
+
+    monkeypatch.setattr(Teacher, "logits", fail)
+    # Same texts, same teacher: the resumed run reads the cache instead of running the teacher.
+    _train(tiny_base, tmp_path, "student", "--teacher", str(teacher), "--max-steps", "2")
+
+
+def test_distil_loss_is_zero_when_student_matches_teacher_and_grows_otherwise():
+    torch.manual_seed(0)
+    events, tags = torch.randn(2, 4), torch.randn(2, 5, 3)
+    batch = {
+        "weight": torch.ones(2),
+        "soft_mask": torch.ones(2),
+        "soft_events": events,
+        "soft_tags": tags,
+        "soft_tag_mask": torch.ones(2, 5),
+    }
+    _, same_tags = distil_loss(batch, events, tags, 2.0, 1.0)
+    assert float(same_tags) == pytest.approx(0.0, abs=1e-5)  # KL of a distribution with itself
+    ev_same, _ = distil_loss(batch, events, tags, 2.0, 1.0)
+    ev_other, other_tags = distil_loss(batch, -events, -tags, 2.0, 1.0)
+    assert float(ev_other) > float(ev_same) and float(other_tags) > 0.1
+    batch["soft_mask"] = torch.zeros(2)  # records without teacher targets add nothing
+    assert [float(x) for x in distil_loss(batch, -events, -tags, 2.0, 1.0)] == [0.0, 0.0]
+
+
+def test_tags_cross_tokenizers_by_characters():
+    # student "twenty-five" in three pieces, teacher in one: all three take the teacher's token
+    assert char_alignment([(0, 6), (6, 7), (7, 11)], [(0, 11)], 11) == [0, 0, 0]
+    assert np.array_equal(char_alignment([(3, 5)], [(0, 2)], 5), [-1])
