@@ -1,12 +1,13 @@
 """The model card (``README.md`` of a model folder) and shipping the default model as package data.
 
-    python -m conflict_events.training.card --model runs/default --variant runs/all --ship model/default
+    python -m conflict_events.training.card --model runs/default --variant runs/teacher \\
+        --variant runs/all --learning-curve benchmarks/results/learning_curve.md --ship model/default
 
 The card is written from files the recipe produced, never typed by hand: ``config.json``,
 ``training_args.json``, ``eval_results.json``, ``report/metrics.json`` (``conflict-events
 evaluate``), ``report/external.json`` (``benchmarks/external.py``) and ``export_report.json``
-(``conflict-events export``). ``--variant`` puts a second model (the ``--licence all`` variant)
-beside it, so the cost of the licence rule is visible.
+(``conflict-events export``). ``--variant`` puts other models (the teacher, the ``--licence all``
+variant) beside it, so the cost of distillation and of the licence rule are visible.
 """
 
 from __future__ import annotations
@@ -92,7 +93,9 @@ def _variant_rows(name: str, metrics: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
-def render_card(model_dir: Path, variant_dir: Path | None = None) -> str:
+def render_card(
+    model_dir: Path, variant_dirs: list[Path] = (), learning_curve: Path | None = None
+) -> str:
     config = ModelConfig.load(model_dir)
     args = _load(model_dir / "training_args.json") or {}
     metrics = _load(model_dir / "report" / "metrics.json")
@@ -147,24 +150,38 @@ def render_card(model_dir: Path, variant_dir: Path | None = None) -> str:
         _external(external),
         "",
     ]
-    if variant_dir is not None:
-        variant = _load(variant_dir / "report" / "metrics.json")
-        if metrics and variant:
-            rows = _variant_rows(f"{model_dir.name} (shipped)", metrics) + _variant_rows(
-                variant_dir.name, variant
-            )
-            lines += [
-                "## The cost of the licence rule",
-                "",
-                f"The shipped model learns only from sources whose licences allow it. `{variant_dir.name}` "
-                "is the same recipe trained on every annotated source (research-only ones included) "
-                "and is not shipped.",
-                "",
-                markdown_table(
-                    ["model", "test split", "macro-F1", "micro-F1", "number F1 strict"], rows
-                ),
-                "",
-            ]
+    compared = [(v, _load(v / "report" / "metrics.json")) for v in variant_dirs]
+    compared = [(v, m) for v, m in compared if m]
+    if metrics and compared:
+        rows = _variant_rows(f"{model_dir.name} (shipped)", metrics)
+        notes = []
+        for folder, variant in compared:
+            rows += _variant_rows(folder.name, variant)
+            base = ModelConfig.load(folder).base_model
+            trained = _load(folder / "training_args.json") or {}
+            sources = sorted({s for s, _, _ in training_sources(trained.get("train", []))})
+            notes.append(f"- `{folder.name}`: {base}; trained on {', '.join(sources)}")
+        lines += [
+            "## Beside other models of the recipe (not shipped)",
+            "",
+            "The shipped model learns only from sources whose licences allow it. A teacher (a larger "
+            "encoder fine-tuned by the same trainer, which the shipped student distils) and the "
+            "`all` variant (research-only sources included) are scored by the same command:",
+            "",
+            *notes,
+            "",
+            markdown_table(
+                ["model", "test split", "macro-F1", "micro-F1", "number F1 strict"], rows
+            ),
+            "",
+        ]
+    if learning_curve is not None and learning_curve.is_file():
+        lines += [
+            "## Where the errors come from",
+            "",
+            learning_curve.read_text(encoding="utf-8").split("\n", 1)[1].strip(),
+            "",
+        ]
     if export:
         lines += [
             "## Export parity (ONNX vs PyTorch, on dev sentences)",
@@ -217,12 +234,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--model", type=Path, required=True, help="trained and evaluated model folder"
     )
-    parser.add_argument("--variant", type=Path, help="a second model to compare with (not shipped)")
+    parser.add_argument(
+        "--variant",
+        type=Path,
+        action="append",
+        default=[],
+        help="another model to compare with, not shipped (repeatable: the teacher, the `all` variant)",
+    )
+    parser.add_argument(
+        "--learning-curve", type=Path, help="benchmarks/results/learning_curve.md, included as is"
+    )
     parser.add_argument(
         "--ship", type=Path, help="copy the model's inference files here (package data)"
     )
     args = parser.parse_args(argv)
-    card = render_card(args.model, args.variant)
+    card = render_card(args.model, args.variant, args.learning_curve)
     (args.model / "README.md").write_text(card, encoding="utf-8")
     print(f"wrote {args.model / 'README.md'}")
     if args.ship:
