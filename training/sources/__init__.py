@@ -249,7 +249,7 @@ def whole_text(text: str) -> dict[str, int]:
     surrounding whitespace, as ``meta["sentences"]`` holds it: the splitter does not cut it.
 
     >>> whole_text(" Two fled . ")
-    {'start': 1, 'end': 10}
+    {'start': 1, 'end': 11}
     """
     start = len(text) - len(text.lstrip())
     return {"start": start, "end": max(start, len(text.rstrip()))}
