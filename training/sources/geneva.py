@@ -15,6 +15,7 @@ keeps the FrameNet document id and the events (frame, trigger text, arguments wi
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,12 +113,15 @@ def _events(record: dict[str, Any]) -> list[dict[str, Any]]:
 # --- conversion: candidates for annotators -----------------------------------------------------
 
 # A facility named in an argument makes an attack, destruction or damage an infrastructure
-# candidate (guideline §1: public or critical facilities; homes alone are not).
-FACILITY_WORDS = (
-    "hospital clinic school universit mosque church market bakery water power plant station "
-    "grid dam bridge airport port road railway rail telecom mast tower fuel depot warehouse "
-    "camp infrastructure facility facilities embassy pipeline refiner substation line"
-).split()
+# candidate (guideline §1: public or critical facilities; homes alone are not). Whole words only:
+# "camp" must not match "Campbell".
+FACILITY = re.compile(
+    r"\b(hospital|clinic|school|universit(y|ies)|mosque|church|market|bakery|bakeries|"
+    r"power|plant|station|substation|grid|dam|bridge|airport|port|road|railway|telecom|mast|"
+    r"tower|depot|warehouse|camp|infrastructure|facility|facilities|pipeline|refinery|"
+    r"refineries)s?\b",
+    re.IGNORECASE,
+)
 ATTACK_FRAMES = frozenset({"Attack", "Destroying", "Damaging"})
 DISPLACEMENT_FRAMES = frozenset({"Escaping", "Removing"})
 DISPLACEMENT_TRIGGERS = ("evacuat", "fled", "flee")
@@ -126,11 +130,10 @@ DISPLACEMENT_TRIGGERS = ("evacuat", "fled", "flee")
 def has_facility(texts: list[str]) -> bool:
     """Whether any argument text names a facility.
 
-    >>> has_facility(["the power station"]), has_facility(["their homes"])
+    >>> has_facility(["the power station"]), has_facility(["their homes", "Mike Campbell"])
     (True, False)
     """
-    words = " ".join(texts).lower().split()
-    return any(w.startswith(f) for w in words for f in FACILITY_WORDS)
+    return any(FACILITY.search(text) for text in texts)
 
 
 def candidate_events(events: list[dict[str, Any]]) -> list[str]:
