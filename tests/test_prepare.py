@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,30 @@ def test_check_file_and_refuse(tmp_path: Path) -> None:
     HELD.refuse([written])
     with pytest.raises(HeldOutError, match=r"1 held-out record\(s\): c1 \(case2021_task2 odd id\)"):
         HELD.refuse([written, odd])
+
+
+def test_wikievents_is_held_out_as_whole_files(tmp_path: Path) -> None:
+    for name in ("dev", "test"):
+        doc_id = f"data/wikievents/{name}.jsonl#scenario_en_1"
+        assert HELD.reason("wikievents", doc_id) == (
+            f"in held-out file wikievents/data/wikievents/{name}.jsonl"
+        )
+        assert HELD.split("wikievents", doc_id) == "test"
+        with pytest.raises(HeldOutError, match="held-out file"):
+            HELD.check_file(tmp_path / "wikievents" / "data" / "wikievents" / f"{name}.jsonl")
+    record = Record(
+        id="wikievents:data/wikievents/dev.jsonl#scenario_en_1:0-26",
+        text="Blast hits clinic in Marsa",
+        source="wikievents",
+        doc_id="data/wikievents/dev.jsonl#scenario_en_1",
+    )
+    with pytest.raises(HeldOutError, match="in held-out file wikievents/data/wikievents/dev"):
+        HELD.refuse([record])
+    # GENEVA and PLOVER are split like the other real text: no document is held out whole
+    assert HELD.split("geneva", "901_1_11") == split_for("geneva/901_1_11", (0.8, 0.1, 0.1))
+    assert HELD.split("plover_gsr", "PLOVER-GSR01-AGREE-0001~2") == HELD.split(
+        "plover_gsr", "PLOVER-GSR01-AGREE-0001"
+    )
 
 
 def test_manifest_errors(tmp_path: Path) -> None:
@@ -255,6 +280,64 @@ def test_run_writes_splits_and_summary(
         assert summary["splits"][split]["records"] == len(read_records(out / f"{split}.jsonl"))
     assert summary["splits"]["test"]["events"] == {"casualty": 1}
     assert "total" in capsys.readouterr().out
+
+
+EVENT_FIXTURES = Path(__file__).parent / "fixtures" / "event_sources"
+
+
+def test_prepare_joins_the_new_sources_and_keeps_wikievents_for_test(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for name in ("geneva", "plover_gsr", "wikievents"):
+        shutil.copytree(EVENT_FIXTURES / name, data / name)
+    five = [{"text": "five", "role": "injured", "unit": "nurses"}]
+    four = [{"text": "four", "role": "killed", "unit": "farmers"}]
+    drafts = [
+        (
+            "geneva",
+            "901_1_11",
+            "Gunmen killed four farmers near Dori on Sunday .",
+            ["casualty"],
+            four,
+        ),
+        ("geneva", "902_7_5", "The museum opens at nine on weekdays .", [], []),
+        (
+            "plover_gsr",
+            "PLOVER-GSR01-RETREAT-0001",
+            "Government troops withdrew from the border post of Kelo on Tuesday.",
+            ["territorial-change"],
+            [],
+        ),
+        (
+            "wikievents",
+            "data/wikievents/dev.jsonl#scenario_en_1",
+            "The explosion damaged the clinic and injured five nurses, officials said.",
+            ["casualty"],
+            five,
+        ),
+    ]
+    path = tmp_path / "E6.jsonl"
+    keys = ("source", "doc_id", "text", "events", "numbers")
+    lines = [json.dumps({**dict(zip(keys, d, strict=True)), "annotator": "E6"}) for d in drafts]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = import_drafts([path], data)
+    assert report.errors == []
+    annotations = tmp_path / "annotations"
+    write_annotations(annotations, report.records)
+
+    everything = prepare(data, licence="all", annotations=annotations, converters=[])
+    assert everything.problems == []
+    where = {r.doc_id: split for split, records in everything.splits.items() for r in records}
+    assert len(where) == 4
+    for source, doc_id, *_ in drafts:
+        assert where[doc_id] == HELD.split(source, doc_id)
+    assert where["data/wikievents/dev.jsonl#scenario_en_1"] == "test"
+    injured = next(r for r in everything.splits["test"] if r.source == "wikievents")
+    assert (injured.numbers[0].text, injured.numbers[0].role) == ("five", "injured")
+
+    shipped = prepare(data, licence="permissive", annotations=annotations, converters=[])
+    kept = {r.source for records in shipped.splits.values() for r in records}
+    assert kept == {"geneva", "plover_gsr"}
+    assert shipped.left_out["annotation: licence not permissive"] == 1  # WikiEvents
 
 
 @pytest.mark.shared_data

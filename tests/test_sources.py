@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from conflict_events.training.sources import (
     iter_documents,
 )
 from conflict_events.training.sources.cli import main as sources_main
-from conflict_events.training.sources.convert import CONVERTIBLE, convert
+from conflict_events.training.sources.convert import CANDIDATE_ONLY, CONVERTIBLE, convert
 from conflict_events.training.sources.mapping import counts_in, matches, parse_number, unit_after
 from conflict_events.training.sources.sentences import document_sentences, sentence_spans
 
@@ -271,6 +272,17 @@ def write_toponyms(root: Path) -> None:
     (folder / "toponym_annotations.json").write_text(json.dumps(entries), encoding="utf-8")
 
 
+# GENEVA, PLOVER and WikiEvents come as fixture files in their own layouts (tests/fixtures).
+EVENT_FIXTURES = Path(__file__).parent / "fixtures" / "event_sources"
+
+
+def copy_fixture(name: str):
+    def write(root: Path) -> None:
+        shutil.copytree(EVENT_FIXTURES / name, root / name)
+
+    return write
+
+
 WRITERS = {
     "re3d": write_re3d,
     "wcep_sep2015": write_wcep,
@@ -283,6 +295,9 @@ WRITERS = {
     "indiapoliceevents": write_ipe,
     "conflibert": write_conflibert,
     "humset_toponym_texts": write_toponyms,
+    "geneva": copy_fixture("geneva"),
+    "plover_gsr": copy_fixture("plover_gsr"),
+    "wikievents": copy_fixture("wikievents"),
 }
 
 
@@ -353,6 +368,72 @@ def test_other_readers(corpora: Path) -> None:
     assert case["4"].text == 'An air strike hit a "market" in the east.'
     assert set(docs("conflibert", corpora)) >= {"satp_relevant/dev.tsv#1", "muc4/TEST-1"}
     assert set(docs("humset_toponym_texts", corpora)) == {"77"}
+
+
+def test_geneva_reads_one_document_per_sentence(corpora: Path) -> None:
+    geneva = docs("geneva", corpora)
+    assert list(geneva) == ["901_1_11", "901_1_12", "901_1_13", "902_7_3", "902_7_4", "902_7_5"]
+    doc = geneva["902_7_4"]
+    assert doc.permissive and doc.licence.startswith("CC BY 3.0")
+    assert doc.meta["document"] == "902_7"
+    # the record is one sentence: its span is the whole text without the trailing space
+    assert document_sentences(doc) == [(0, len(doc.text) - 1)]
+    assert doc.meta["events"][0]["arguments"][1] == {"role": "Theme", "text": "200 residents"}
+
+
+def test_geneva_reads_data_files_without_the_union(tmp_path: Path) -> None:
+    folder = tmp_path / "geneva" / "data"
+    folder.mkdir(parents=True)
+    one = {
+        "doc_id": "7_1",
+        "wnd_id": "7_1_1",
+        "sentence": "Two bridges were shelled .",
+        "event_mentions": [],
+    }
+    two = {**one, "wnd_id": "7_1_2", "sentence": "The port reopened ."}
+    again = {**one, "sentence": "A different sentence under the same id ."}
+    (folder / "val.json").write_text(json.dumps(one) + "\n" + json.dumps(two) + "\n", "utf-8")
+    (folder / "test.json").write_text(json.dumps([two, again]), "utf-8")  # a JSON array
+    read = docs("geneva", tmp_path)  # files in name order: test.json, then val.json
+    assert list(read) == ["7_1_2", "7_1_1", "7_1_1~2"]  # the repeat of 7_1_2 is read once
+    assert (read["7_1_1"].text, read["7_1_1~2"].text) == (again["sentence"], one["sentence"])
+    (folder / "val.json").write_text('{"doc_id": "7_1"}\n', "utf-8")
+    with pytest.raises(SourceError, match=r"val.json:1: no wnd_id or sentence"):
+        docs("geneva", tmp_path)
+
+
+def test_plover_skips_the_documentation_record_and_suffixes_a_repeated_id(corpora: Path) -> None:
+    plover = docs("plover_gsr", corpora)
+    assert list(plover) == [
+        "PLOVER-GSR01-ASSAULT-0001",
+        "PLOVER-GSR01-RETREAT-0001",
+        "PLOVER-GSR01-COERCE-0001",
+        "PLOVER-GSR01-AGREE-0001",
+        "PLOVER-GSR01-COERCE-0001~2",
+    ]
+    assert plover["PLOVER-GSR01-ASSAULT-0001"].meta["dead"] == 6
+    assert plover["PLOVER-GSR01-COERCE-0001~2"].meta["mode"] == "detain"
+    assert all(d.permissive and d.licence.startswith("CC BY-SA 4.0") for d in plover.values())
+
+
+def test_wikievents_finds_sentences_by_text_not_by_drifting_token_offsets(corpora: Path) -> None:
+    wiki = docs("wikievents", corpora)
+    assert list(wiki) == [
+        "data/wikievents/dev.jsonl#scenario_en_1",
+        "data/wikievents/test.jsonl#scenario_en_2",
+    ]
+    doc = wiki["data/wikievents/dev.jsonl#scenario_en_1"]
+    assert not doc.permissive
+    assert [doc.text[s:e] for s, e in document_sentences(doc)] == [
+        "Blast hits clinic in Marsa",
+        "The explosion damaged the clinic and injured five nurses, officials said.",
+        "Dozens of families were evacuated from the district overnight.",
+    ]
+    assert doc.meta["events"][0]["arguments"][0] == {
+        "role": "Target",
+        "text": "clinic",
+        "entity_type": "FAC",
+    }
 
 
 def test_missing_corpus_and_bad_line_name_the_path(tmp_path: Path) -> None:
@@ -539,6 +620,84 @@ def test_fakes_converter_takes_counts_next_to_death_words(corpora: Path) -> None
     assert result.skipped["count not found next to a death word"] == 1  # "30 ... wounded"
 
 
+def by_text(records) -> dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]]:
+    return {r.text: (r.events, r.known_labels) for r in records}
+
+
+def test_geneva_converter_suggests_candidates_from_frames(corpora: Path) -> None:
+    result = converted("geneva", corpora)
+    assert by_text(result.records) == {
+        "Gunmen killed four farmers near Dori on Sunday .": (("casualty",), ("casualty",)),
+        "The rebels conquered the hill town of Abri in 1890 .": (
+            ("territorial-change",),
+            ("territorial-change",),
+        ),
+        "Raiders attacked the water station outside the town .": (
+            ("attack-on-infrastructure",),
+            ("attack-on-infrastructure",),
+        ),
+        "Firefighters evacuated 200 residents from the valley .": (
+            ("displacement",),
+            ("displacement",),
+        ),
+    }
+    # an attack on a convoy names no facility; a sentence without frames maps to nothing
+    assert result.skipped == {"no frame mapped to an event": 2}
+
+
+def test_plover_converter_maps_event_and_mode(corpora: Path) -> None:
+    result = converted("plover_gsr", corpora)
+    assert by_text(result.records) == {
+        "A car bomb killed six people outside the central market of Garo.": (
+            ("attack-on-infrastructure", "casualty"),
+            ("attack-on-infrastructure", "casualty"),
+        ),
+        "Government troops withdrew from the border post of Kelo on Tuesday.": (
+            ("territorial-change",),
+            ("territorial-change",),
+        ),
+        "Militia fighters burned the district clinic in Upper Tomi.": (
+            ("attack-on-infrastructure",),
+            ("attack-on-infrastructure",),
+        ),
+    }
+    assert result.skipped == {
+        "PLOVER event AGREE not mapped": 1,
+        "PLOVER event COERCE not mapped": 1,
+    }
+
+
+def test_wikievents_converter_reaches_only_the_evaluation_set(corpora: Path) -> None:
+    held = HeldOut.load()  # the repository manifest holds out both WikiEvents files
+    assert converted("wikievents", corpora).heldout_documents == 0  # MANIFEST lacks the rule
+    refused = convert("wikievents", corpora, heldout=held)
+    assert (refused.records, refused.heldout_documents) == ([], 2)
+    result = convert("wikievents", corpora, heldout=held, heldout_only=True)
+    assert by_text(result.records) == {
+        "Blast hits clinic in Marsa": (
+            ("attack-on-infrastructure",),
+            ("attack-on-infrastructure",),
+        ),
+        "The explosion damaged the clinic and injured five nurses, officials said.": (
+            ("casualty",),
+            ("casualty",),
+        ),
+        "Dozens of families were evacuated from the district overnight.": (
+            ("displacement",),
+            ("displacement",),
+        ),
+        # the ambush targets soldiers (PER), not a facility: casualty only
+        "Two soldiers died in an ambush near Tora.": (("casualty",), ("casualty",)),
+    }
+    record = result.records[0]
+    assert record.id == f"wikievents:{record.doc_id}:0-26"
+
+
+def test_candidate_converters_stay_out_of_prepare() -> None:
+    assert set(CANDIDATE_ONLY) == {"geneva", "plover_gsr", "wikievents"}
+    assert not set(CANDIDATE_ONLY) & set(CONVERTIBLE)
+
+
 def test_convert_rejects_a_source_without_converter(corpora: Path) -> None:
     assert "re3d" not in CONVERTIBLE
     with pytest.raises(SourceError, match="no converter"):
@@ -561,6 +720,9 @@ def test_shared_corpora_read_with_unique_ids(shared_data: Path) -> None:
         "indiapoliceevents": 1257,
         "conflibert": 3250,
         "humset_toponym_texts": 467,
+        "geneva": 3679,
+        "plover_gsr": 322,
+        "wikievents": 40,
     }
     for name, count in expected.items():
         assert len(docs(name, shared_data)) == count, name
@@ -572,8 +734,8 @@ def test_shared_converters_produce_valid_records(shared_data: Path) -> None:
     from conflict_events.inference.labels import LabelSchema
 
     schema = LabelSchema.default()
-    for source in CONVERTIBLE:
-        result = convert(source, shared_data)
+    for source in CONVERTIBLE + CANDIDATE_ONLY:
+        result = convert(source, shared_data, heldout_only=source == "wikievents")
         assert result.records, source
         for record in result.records:
             schema.check_events(record.events, record.id)

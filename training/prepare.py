@@ -10,8 +10,8 @@ and writes ``train.jsonl``, ``dev.jsonl``, ``test.jsonl`` and ``summary.json`` t
 - a converter record of the very sentence a person annotated (the same id) gives way to the
   annotation;
 - ``--licence permissive`` keeps only text that may train the shipped model (re3d without the
-  BBC part, WCEP, disaster-response messages, CrisisLexT26): the non-permissive converters do not
-  run and annotations of non-permissive documents are left out.
+  BBC part, WCEP, disaster-response messages, CrisisLexT26, GENEVA, PLOVER): the non-permissive
+  converters do not run and annotations of non-permissive documents are left out.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ tweet id. Where a corpus repeats an id, later occurrences get ``~2``, ``~3``... 
 >>> sorted(SOURCES)[:3]
 ['case2021_task2', 'conflibert', 'crisislext26']
 >>> [n for n, info in SOURCES.items() if info.permissive]
-['re3d', 'wcep_sep2015', 'disaster_response_messages', 'crisislext26']
+['re3d', 'wcep_sep2015', 'disaster_response_messages', 'crisislext26', 'geneva', 'plover_gsr']
 >>> doc = SourceDocument("re3d", "CENTCOM/1", "Two villages were taken.", "public domain", True)
 >>> SourceDocument.from_dict(doc.to_dict()) == doc
 True
@@ -182,6 +182,31 @@ SOURCES: dict[str, SourceInfo] = {
             False,
             "467 humanitarian report documents",
         ),
+        SourceInfo(
+            "geneva",
+            "geneva",
+            "geneva",
+            "CC BY 3.0 (FrameNet data; cite FrameNet, Baker et al. 1998)",
+            True,
+            "3,679 FrameNet full-text sentences with frame events (GENEVA)",
+        ),
+        SourceInfo(
+            "plover_gsr",
+            "plover_gsr",
+            "plover_gsr",
+            "CC BY-SA 4.0 (Open Event Data Alliance)",
+            True,
+            "322 edited real news sentences coded in PLOVER",
+        ),
+        SourceInfo(
+            "wikievents",
+            "wikievents",
+            "wikievents",
+            "news text, copyright with the publishers (repository MIT); research use, "
+            "evaluation only",
+            False,
+            "40 WikiEvents dev + test news documents (870 sentences), all held out",
+        ),
     )
 }
 
@@ -219,6 +244,17 @@ def require_file(path: Path) -> Path:
     return path
 
 
+def whole_text(text: str) -> dict[str, int]:
+    """The one sentence span of a record that is a sentence already (GENEVA, PLOVER), without
+    surrounding whitespace, as ``meta["sentences"]`` holds it: the splitter does not cut it.
+
+    >>> whole_text(" Two fled . ")
+    {'start': 1, 'end': 11}
+    """
+    start = len(text) - len(text.lstrip())
+    return {"start": start, "end": max(start, len(text.rstrip()))}
+
+
 def unique_ids(docs: Iterable[SourceDocument]) -> Iterator[SourceDocument]:
     """Suffix repeated doc ids with ``~2``, ``~3``... in order, so every document is kept.
 
@@ -247,4 +283,5 @@ __all__ = [
     "require_file",
     "source_folder",
     "unique_ids",
+    "whole_text",
 ]

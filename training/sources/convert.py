@@ -29,6 +29,10 @@ CONVERTIBLE = (
     "indiapoliceevents",
     "fakes_syria",
 )
+# Sources whose converter only suggests candidates for annotators (their labels map to ours
+# too loosely to train on): ``data convert`` runs them, ``data prepare`` does not, and what
+# they hold reaches training through the stand-off annotations of data/annotations instead.
+CANDIDATE_ONLY = ("geneva", "plover_gsr", "wikievents")
 
 
 @dataclass
@@ -73,8 +77,9 @@ def convert(
     from conflict_events.training.heldout import HeldOut
     from conflict_events.training.sources.mapping import Skipped
 
-    if source not in CONVERTIBLE:
-        raise SourceError(f"no converter for {source!r}; convertible: {', '.join(CONVERTIBLE)}")
+    if source not in CONVERTIBLE + CANDIDATE_ONLY:
+        known = ", ".join(CONVERTIBLE + CANDIDATE_ONLY)
+        raise SourceError(f"no converter for {source!r}; convertible: {known}")
     manifest = heldout if isinstance(heldout, HeldOut) else HeldOut.load()
     module = importlib.import_module(
         f"conflict_events.training.sources.{get_source(source).module}"
@@ -112,7 +117,7 @@ def convert(
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``data convert SOURCE --data-dir DIR --out FILE.jsonl [--include-heldout]``."""
-    parser.add_argument("source", choices=CONVERTIBLE)
+    parser.add_argument("source", choices=CONVERTIBLE + CANDIDATE_ONLY)
     parser.add_argument("--data-dir", required=True, help="folder holding the public corpora")
     parser.add_argument("--out", required=True, help="records JSONL to write")
     parser.add_argument(
