@@ -103,3 +103,22 @@ def test_tags_cross_tokenizers_by_characters():
     # student "twenty-five" in three pieces, teacher in one: all three take the teacher's token
     assert char_alignment([(0, 6), (6, 7), (7, 11)], [(0, 11)], 11) == [0, 0, 0]
     assert np.array_equal(char_alignment([(3, 5)], [(0, 2)], 5), [-1])
+
+
+def test_tag_targets_can_be_kept_for_unlabelled_records_only():
+    from conflict_events.training.distil import collate_soft, keep_tag_targets
+    from conflict_events.training.features import IGNORE, Features
+
+    soft = np.zeros((2, 3), dtype=np.float32)
+    gold = Features(
+        (1, 5, 6, 2), (IGNORE, 0, 3, IGNORE), (1.0,), (1.0,), soft_events=(2.0,), soft_tags=soft
+    )
+    pool = Features(
+        (1, 7, 8, 2), (IGNORE,) * 4, (0.0,), (0.0,), soft_events=(-2.0,), soft_tags=soft
+    )
+    kept = keep_tag_targets([gold, pool], "unlabelled")
+    assert kept[0].soft_tags is None and kept[1].soft_tags is not None
+    batch = collate_soft(kept, width=4, prefix=1)
+    assert batch["soft_mask"].tolist() == [1.0, 1.0]  # event targets for both
+    assert batch["soft_tag_mask"].tolist() == [[0, 0, 0, 0], [0, 1, 1, 0]]  # tags: pool only
+    assert all(f.soft_tags is None for f in keep_tag_targets([gold, pool], "none"))

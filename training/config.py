@@ -54,6 +54,11 @@ class TrainConfig:
     )
     distil_weight: float = _f(1.0, "weight of the soft (teacher) losses against the gold ones")
     distil_temperature: float = _f(2.0, "softening temperature of the teacher's logits")
+    distil_tags: str = _f(
+        "all",
+        "which records learn the teacher's number-role tags: all, unlabelled (only records "
+        "without gold number labels, e.g. the pool) or none",
+    )
     max_length: int = _f(
         128, "max tokens per training example (longer sentences are cut; inference uses windows)"
     )
@@ -100,6 +105,10 @@ class TrainConfig:
         if self.select_metric not in ("macro_f1", "mean_f1"):
             raise ValueError(
                 f"select_metric must be macro_f1 or mean_f1, not {self.select_metric!r}"
+            )
+        if self.distil_tags not in ("all", "unlabelled", "none"):
+            raise ValueError(
+                f"distil_tags must be all, unlabelled or none, not {self.distil_tags!r}"
             )
         if self.distil_temperature <= 0:
             raise ValueError("distil_temperature must be > 0")

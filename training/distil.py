@@ -188,6 +188,21 @@ def distil_loss(
     return t * t * event_loss, t * t * tag_weight * tag_loss
 
 
+def keep_tag_targets(features: list[Features], mode: str) -> list[Features]:
+    """Drop token soft targets by ``mode``: ``all`` keeps them, ``unlabelled`` keeps them only
+    for records without gold number labels (gold tokens then teach alone), ``none`` drops them."""
+    from conflict_events.training.features import IGNORE
+
+    if mode == "all":
+        return features
+    return [
+        f
+        if mode == "unlabelled" and all(t == IGNORE for t in f.tags)
+        else replace(f, soft_tags=None)
+        for f in features
+    ]
+
+
 def collate_soft(features: Sequence[Features], width: int, prefix: int) -> dict[str, torch.Tensor]:
     """The soft-target tensors of a batch; token rows sit after the ``prefix`` special tokens."""
     n_events = next(len(f.events) for f in features)
@@ -197,10 +212,12 @@ def collate_soft(features: Sequence[Features], width: int, prefix: int) -> dict[
     tags = torch.zeros((len(features), width, n_tags))
     tag_mask = torch.zeros((len(features), width))
     for row, f in enumerate(features):
-        if f.soft_events is None or f.soft_tags is None:
+        if f.soft_events is None:
             continue
         has[row] = 1.0
         events[row] = torch.tensor(f.soft_events)
+        if f.soft_tags is None:  # event targets only (see ``TrainConfig.distil_tags``)
+            continue
         rows = torch.from_numpy(np.nan_to_num(f.soft_tags, nan=0.0))
         tags[row, prefix : prefix + len(rows)] = rows
         tag_mask[row, prefix : prefix + len(rows)] = torch.from_numpy(

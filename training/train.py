@@ -185,7 +185,7 @@ def train(cfg: TrainConfig) -> Path:
     truncated = sum(f.truncated for f in features)
     unlabelled = sum(1 for e in train_examples if e.record.known_labels == ())
     if cfg.teacher:
-        from conflict_events.training.distil import Teacher, soft_targets
+        from conflict_events.training.distil import Teacher, keep_tag_targets, soft_targets
 
         teacher = Teacher(cfg.teacher, labels, batch_size=cfg.batch_size)
         features = soft_targets(
@@ -197,6 +197,7 @@ def train(cfg: TrainConfig) -> Path:
             student_tokenizer=encoder.tokenizer.to_str()[:100_000],
             progress=not cfg.quiet,
         )
+        features = keep_tag_targets(features, cfg.distil_tags)
         del teacher  # its weights are not needed while the student trains
     elif unlabelled:
         print(
