@@ -103,8 +103,9 @@ class EventTagger:
         """A cascade: this tagger first, ``tagger`` (a larger teacher) on the sentences it is unsure of.
 
         A sentence is unsure when any event probability lies within ``margin`` of its threshold;
-        the second tagger's probabilities, numbers, thresholds and rule then decide it. Both
-        must share one label schema. Returns a new tagger; this one is unchanged.
+        the second tagger's event probabilities, thresholds and rule then decide its events (its
+        numbers stay this tagger's). Both must share one label schema. Returns a new tagger;
+        this one is unchanged.
         """
         if tagger.labels != self.labels:
             raise ValueError(
@@ -255,9 +256,11 @@ class EventTagger:
             unsure = [i for i in np.flatnonzero(self.unsure(probs)) if sentences[i].strip()]
             if unsure:
                 second = self.second_pass
-                probs2, numbers2 = second.predict([sentences[i] for i in unsure])
+                # The teacher decides the events; the numbers stay the first tagger's, whose
+                # number head learned from gold spans (a distilled student's is the better one).
+                probs2 = second.predict_proba([sentences[i] for i in unsure])
                 for k, i in enumerate(unsure):
-                    probs[i], numbers[i], deciders[i] = probs2[k], numbers2[k], second.config
+                    probs[i], deciders[i] = probs2[k], second.config
         schema = self.config.labels
         results = []
         for text, p, found, config in zip(sentences, probs, numbers, deciders, strict=True):

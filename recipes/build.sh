@@ -27,6 +27,11 @@ conflict-events data prepare --data-dir "$DATA_DIR" --licence permissive --out r
 conflict-events data prepare --data-dir "$DATA_DIR" --licence all --out runs/realtext-all \
   --converter internal-displacement --converter humset_quantity_isi --converter case2021_task2 \
   --converter disaster_response_messages --converter fakes_syria
+# The real-text test split, scored in two parts: the sources of the first round (the figure quoted
+# first, comparable with earlier models) and those added later (GENEVA, PLOVER, WikiEvents).
+new_sources='"source": "(geneva|plover_gsr|wikievents)"'
+grep -v -E "$new_sources" runs/realtext-all/test.jsonl >runs/realtext-all/test-first-sources.jsonl
+grep -E "$new_sources" runs/realtext-all/test.jsonl >runs/realtext-all/test-new-sources.jsonl
 # Unlabelled sentences of the permissive corpora (held-out and dev documents left out): the
 # teacher labels them for the student. Tweets and messages are capped so news keeps its weight.
 [ -f runs/pool.jsonl ] || conflict-events data pool --data-dir "$DATA_DIR" --out runs/pool.jsonl \
@@ -51,7 +56,8 @@ for variant in default teacher all; do
   [ "$variant" = all ] && train_files="data/corpus/train.jsonl runs/realtext-all/train.jsonl"
   # shellcheck disable=SC2086
   conflict-events evaluate --model "runs/$variant" \
-    --data runs/realtext-all/test.jsonl data/corpus/test.jsonl data/reporting/test.jsonl \
+    --data runs/realtext-all/test-first-sources.jsonl runs/realtext-all/test-new-sources.jsonl \
+    data/corpus/test.jsonl data/reporting/test.jsonl \
     --baselines --train $train_files --report "runs/$variant/report"
   python benchmarks/external.py --data-dir "$DATA_DIR" --model "runs/$variant" \
     --json "runs/$variant/report/external.json"
@@ -59,7 +65,7 @@ done
 
 # 5. The cascade (student, then the teacher on unsure sentences) and the learning curve.
 python benchmarks/cascade.py --student runs/default --teacher runs/teacher \
-  --data runs/realtext-all/test.jsonl --json runs/default/report/cascade.json
+  --data runs/realtext-all/test-first-sources.jsonl --json runs/default/report/cascade.json
 python benchmarks/learning_curve.py --model runs/default
 
 # 6. The model card (teacher and `all` beside the student), then ship the student as package data.

@@ -49,12 +49,13 @@ def test_default_model_loads_offline_without_torch():
     assert "territorial-change" in labels and heavy == "False"
 
 
-def test_metrics_on_the_written_test_split_stay_at_the_card_figures(tagger):
+@pytest.mark.parametrize("test_file", ["data/corpus/test.jsonl", "data/reporting/test.jsonl"])
+def test_metrics_on_the_written_test_splits_stay_at_the_card_figures(tagger, test_file):
     from conflict_events.training.metrics import event_metrics, number_metrics
     from conflict_events.training.records import read_records
 
-    card = _card_figures("data/corpus/test.jsonl")
-    records = read_records(REPO / "data" / "corpus" / "test.jsonl")
+    card = _card_figures(test_file)
+    records = read_records(REPO / test_file)
     results = tagger.tag([r.text for r in records])
     labels = tagger.labels
     events = event_metrics(

@@ -164,9 +164,10 @@ def render_card(
         lines += [
             "## Beside other models of the recipe (not shipped)",
             "",
-            "The shipped model learns only from sources whose licences allow it. A teacher (a larger "
-            "encoder fine-tuned by the same trainer, which the shipped student distils) and the "
-            "`all` variant (research-only sources included) are scored by the same command:",
+            "Other models of the recipe, scored by the same command and not shipped: a teacher is a "
+            "larger encoder fine-tuned by the same trainer, which the shipped student distils; the "
+            "`all` variant adds research-only sources (the shipped model learns only from sources "
+            "whose licences allow it).",
             "",
             *notes,
             "",
