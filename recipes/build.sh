@@ -66,7 +66,7 @@ done
 # 5. The cascade (student, then the teacher on unsure sentences) and the learning curve.
 python benchmarks/cascade.py --student runs/default --teacher runs/teacher \
   --data runs/realtext-all/test-first-sources.jsonl --json runs/default/report/cascade.json
-python benchmarks/learning_curve.py --model runs/default
+python benchmarks/learning_curve.py --model runs/default --shares 0 0.5 1 --epochs 2 --max-length 64
 
 # 6. The model card (teacher and `all` beside the student), then ship the student as package data.
 python -m conflict_events.training.card --model runs/default --variant runs/teacher \
