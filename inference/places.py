@@ -383,26 +383,7 @@ class Gazetteer:
             w for s in sentences for w in re.findall(r"\b[a-z][a-z]+\b", s) if len(w) > 2
         )
         found = [self.find(s, lower_words) for s in sentences]
-        flat = [(si, m) for si, ms in enumerate(found) for m in ms]
-        # Context: countries named, and the admin1 divisions of names with a single candidate.
-        countries: Counter[str] = Counter()
-        divisions: Counter[tuple[str, str | None]] = Counter()
-        for _, m in flat:
-            entries = self.index.get(name_key(m.text), [])
-            if any(e.level == "country" for e in entries):
-                countries.update({e.country for e in entries if e.level == "country"})
-            elif len({(e.country, e.admin1) for e in entries}) == 1:
-                divisions[(entries[0].country, entries[0].admin1)] += 1
-                countries[entries[0].country] += 1
-        # A division cue anywhere in the document for a name makes it the division (one sense).
-        division_names = set()
-        for si, m in flat:
-            s = sentences[si]
-            after, before = s[m.end : m.end + 25], s[max(0, m.start - 30) : m.start]
-            if re.match(
-                r"\s*" + DIVISION_CUE.pattern, after, re.IGNORECASE
-            ) or DIVISION_BEFORE.search(before):
-                division_names.add(name_key(m.text))
+        countries, divisions, division_names = self.context(sentences, found)
         chosen: dict[str, tuple[Place | None, str]] = {}
         out: list[list[PlaceMention]] = []
         for ms in found:
@@ -415,6 +396,41 @@ class Gazetteer:
                 resolved.append(PlaceMention(m.text, m.start, m.end, place, m.candidates, note))
             out.append(resolved)
         return out
+
+    def context(
+        self, sentences: Sequence[str], found: Sequence[Sequence[PlaceMention]]
+    ) -> tuple[Counter[str], Counter[tuple[str, str | None]], set[str]]:
+        """What a document says about its places: countries named, admin1 divisions of names
+        with one candidate, and the names a division cue follows or precedes."""
+        flat = [(si, m) for si, ms in enumerate(found) for m in ms]
+        countries: Counter[str] = Counter()
+        divisions: Counter[tuple[str, str | None]] = Counter()
+        for _, m in flat:
+            entries = self.index.get(name_key(m.text), [])
+            if any(e.level == "country" for e in entries):
+                countries.update({e.country for e in entries if e.level == "country"})
+            elif len({(e.country, e.admin1) for e in entries}) == 1:
+                divisions[(entries[0].country, entries[0].admin1)] += 1
+                countries[entries[0].country] += 1
+        division_names = set()
+        for si, m in flat:
+            s = sentences[si]
+            after, before = s[m.end : m.end + 25], s[max(0, m.start - 30) : m.start]
+            if re.match(
+                r"\s*" + DIVISION_CUE.pattern, after, re.IGNORECASE
+            ) or DIVISION_BEFORE.search(before):
+                division_names.add(name_key(m.text))
+        return countries, divisions, division_names
+
+    def choose(
+        self,
+        key: str,
+        countries: Counter[str],
+        divisions: Counter[tuple[str, str | None]],
+        division_cue: bool,
+    ) -> tuple[Place | None, str]:
+        """The entry a name key denotes in a document's context, and how it was chosen."""
+        return self._choose(key, countries, divisions, division_cue)
 
     def _choose(
         self,
