@@ -275,6 +275,11 @@ def _place_fields(
         return _empty_place(text, note or "no place in the document", None)
     fields = _place_dict(place)
     fields.update(place_text=text, place_note=note)
+    division = gazetteer.division_of(place)
+    if place.level == "place" and division and name_key(division.name) == name_key(place.name):
+        # "Idlib" the town and "Idlib" the governorate: reports use the name for either, so
+        # they merge as one place (the division).
+        fields["place_key"] = division.key
     return fields
 
 
