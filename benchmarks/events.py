@@ -38,7 +38,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from conflict_events.inference.dates import Period, find_dates  # noqa: E402
 from conflict_events.inference.event_records import document_rows, merge_rows  # noqa: E402
-from conflict_events.inference.places import default_gazetteer, name_key  # noqa: E402
+from conflict_events.inference.places import core_name, default_gazetteer, name_key  # noqa: E402
 from conflict_events.inference.splitter import split_sentences  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -101,7 +101,7 @@ def places(gaz, data_dir: Path) -> dict:
             gold = by_id.get(gold_id)
             counts["resolvable_gold"] += 1
             counts["gold_in_gazetteer"] += gold is not None
-            key = name_key(g["text"])
+            key = name_key(core_name(g["text"]))
             candidates = gaz.index.get(key, [])
             ours, _ = gaz.choose(key, countries, divisions, key in cues)
             baselines = {

@@ -61,10 +61,16 @@ PATTERNS = (
     ),
     ("iso", r"\b(?P<iso>(?:19|20)\d{2}-\d{2}-\d{2})\b"),
     ("deictic", r"\b(?:(?:last|this|on)\s+)?" + WEEKDAYS + r"\b"),
-    ("deictic", r"\b(?:yesterday|today|last night|this morning|last week|this week|last month|this month|last year|this year)\b"),
+    ("deictic", r"\b(?:yesterday|today|last night|this morning|last week|this week|next week|last month|this month|next month|last year|this year|next year)\b"),
     ("year", PART + r"\b(?:in|since|of|during|from|by)\s+(?P<y>(?:19|20)\d{2})\b"),
 )  # fmt: skip
 COMPILED = tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in PATTERNS)
+# A sentence about what is to come: its weekdays and year-less dates lie ahead.
+FUTURE = re.compile(
+    r"\b(?:will|shall|scheduled|to be held|is to|are to|plans? to|planned|expected to|upcoming|"
+    r"next|due to|anticipated)\b",
+    re.IGNORECASE,
+)
 SINCE = re.compile(r"\bsince\b[^.;:]{0,60}$", re.IGNORECASE)
 ANCHOR_DAYS = 7  # a named day this close before publication anchors "the past N days"
 
@@ -143,10 +149,10 @@ def parse_publication_date(value: Any) -> date | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _parser(base: date | None) -> Any:
+def _parser(base: date | None, prefer: str = "past") -> Any:
     dateparser_date = require_extra("dateparser.date")
     settings: dict[str, Any] = {
-        "PREFER_DATES_FROM": "past",
+        "PREFER_DATES_FROM": prefer,
         "PREFER_DAY_OF_MONTH": "first",
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
@@ -171,7 +177,8 @@ def find_dates(
                 continue
             taken.append((start, end))
             since = bool(SINCE.search(sentence[:start]))
-            period, day_level = _resolve(kind, m, published, anchor)
+            prefer = "future" if FUTURE.search(sentence) else "past"
+            period, day_level = _resolve(kind, m, published, anchor, prefer)
             if since and period is not None and anchor is not None:
                 period = Period(period.start, max(anchor, period.start))
             text = sentence[start:end]
@@ -212,7 +219,7 @@ def _real_month(m: re.Match, sentence: str) -> bool:
 
 
 def _resolve(
-    kind: str, m: re.Match, published: date | None, anchor: date | None
+    kind: str, m: re.Match, published: date | None, anchor: date | None, prefer: str = "past"
 ) -> tuple[Period | None, bool]:
     groups = m.groupdict()
     if kind == "iso":
@@ -243,7 +250,7 @@ def _resolve(
         if published is None and not year:
             return None, False
         phrase = " ".join(x for x in (month, day, year) if x)
-        data = _parser(published).get_date_data(phrase)
+        data = _parser(published, prefer).get_date_data(phrase)
         if not data or not data.date_obj:
             return None, False
         resolved = data.date_obj.date()
@@ -256,19 +263,21 @@ def _resolve(
     if published is None:
         return None, False
     phrase = re.sub(r"^(?:on|this)\s+", "", m.group(), flags=re.IGNORECASE)
-    data = _parser(published).get_date_data(phrase)
+    data = _parser(published, prefer).get_date_data(phrase)
     if not data or not data.date_obj:
         return None, False
     resolved = data.date_obj.date()
     if data.period == "week":
         monday = resolved - timedelta(days=resolved.weekday())
-        return Period(monday, min(monday + timedelta(days=6), published)), False
+        end = monday + timedelta(days=6)
+        return Period(monday, end if monday > published else min(end, published)), False
     if data.period == "month":
         first = resolved.replace(day=1)
         last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-        return Period(first, min(last, published)), False
+        return Period(first, last if first > published else min(last, published)), False
     if data.period == "year":
-        return Period(date(resolved.year, 1, 1), min(date(resolved.year, 12, 31), published)), False
+        first, last = date(resolved.year, 1, 1), date(resolved.year, 12, 31)
+        return Period(first, last if first > published else min(last, published)), False
     return Period(resolved, resolved), True
 
 

@@ -22,8 +22,10 @@ Limits (say them to users): organisations named after places ("Anadolu Agency"),
 a person's name can be taken for a place when the gazetteer holds it.
 
 Resolution (:meth:`Gazetteer.resolve_document`) picks, for each name, the candidate with the best
-context score: its country is named in the document (+3), it lies in the same admin1 division as
-another place the document names unambiguously (+1), then population. One name keeps one sense in
+context: a country's own name means the country; then a candidate whose country the document
+names; then a name that is both a division and a town is the town unless a division cue is near;
+then lying in an admin1 division the document names unambiguously (worth a hundredfold population),
+and population. One name keeps one sense in
 a document; a cue such as "province", "governorate", "region of" or "southern" makes a name that is
 both a division and a town the division.
 
@@ -53,7 +55,7 @@ ADMIN1_TABLE = Path(__file__).with_name("data") / "admin1.tsv"
 MAX_TOKENS = 5
 BIG_PLACE = 50_000  # a common English word counts as a place only at or above this population
 EXTRA = "places"
-INDEX_VERSION = "1"  # bump when the index's contents or the Place type change
+INDEX_VERSION = "2"  # bump when the index's contents or the Place type change
 
 LEVELS = ("country", "admin1", "place")
 # Words that may join the capitalised words of a name ("Maarat al Numan", "Rio de Janeiro").
@@ -98,7 +100,7 @@ DIVISION_CUE = re.compile(
     re.IGNORECASE,
 )
 DIVISION_BEFORE = re.compile(
-    r"\b(?:(?:north|south|east|west|central|rural)(?:ern|-?west|-?east)?(?:ern)?|"
+    r"\b(?:(?:north|south|east|west|rural)(?:ern|-?west|-?east)?(?:ern)?|"
     r"(?:region|province|governorate|state|countryside)\s+of)\s+$",
     re.IGNORECASE,
 )
@@ -249,7 +251,7 @@ class Gazetteer:
                 population=int(row.get("population") or 0),
             )  # fmt: skip
             gaz.countries[row["iso"]] = place
-            for name in (row["name"], row["iso3"]):
+            for name in (row["name"], row["iso3"], re.sub(r"^The ", "", row["name"])):
                 gaz._add(name, place)
         with ADMIN1_TABLE.open(encoding="utf-8") as f:
             for row in csv.DictReader(f, delimiter="\t"):
@@ -446,14 +448,16 @@ class Gazetteer:
             return entries[0], "only candidate"
 
         def score(e: Place) -> tuple[float, ...]:
-            context = 3.0 * (countries[e.country] > 0) + 1.0 * (
-                divisions[(e.country, e.admin1)] > 0
-            )
+            # A country's own name means the country ("Lebanon" is not Lebanon, Pennsylvania).
+            country = e.level == "country"
+            named = countries[e.country] > 0
             level = {"country": 2, "admin1": 1 if division_cue else -1, "place": 0}[e.level]
-            return (context, level, math.log10(e.population + 1))
+            # A division the document names is worth a hundredfold population, no more.
+            near = (divisions[(e.country, e.admin1)] > 0) + math.log10(e.population + 1) / 2
+            return (country, named, level, near)
 
         best = max(entries, key=score)
-        how = "document context" if score(best)[0] > 0 else "population"
+        how = "document context" if score(best)[1] else "population"
         return best, f"{len(entries)} candidates, chosen by {how}"
 
     def division_of(self, place: Place) -> Place | None:
@@ -463,6 +467,22 @@ class Gazetteer:
         if place.admin1 is None:
             return None
         return self.admin1.get((place.country, place.admin1))
+
+
+DESIGNATORS = re.compile(
+    r"^(?:the\s+)?|\s+(?:city|town|village|province|provinces|state|governorate|district|"
+    r"region|county|municipality|lga|cities)$",
+    re.IGNORECASE,
+)
+
+
+def core_name(text: str) -> str:
+    """A place name without "the" or a trailing designator ("Derna city" -> "Derna").
+
+    >>> core_name("the Dominican Republic"), core_name("Yobe State")
+    ('Dominican Republic', 'Yobe')
+    """
+    return DESIGNATORS.sub("", text.strip()).strip() or text
 
 
 def _strip_token(token: str) -> str:
