@@ -262,7 +262,7 @@ def _resolve(
     # deictic: weekday, yesterday, last week ...
     if published is None:
         return None, False
-    phrase = re.sub(r"^(?:on|this)\s+", "", m.group(), flags=re.IGNORECASE)
+    phrase = re.sub(r"^on\s+", "", m.group(), flags=re.IGNORECASE)
     data = _parser(published, prefer).get_date_data(phrase)
     if not data or not data.date_obj:
         return None, False

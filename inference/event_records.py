@@ -8,7 +8,8 @@ into one row per figure: its role, value, bounds, qualifier and unit; the place 
 :func:`merge_rows` merges rows, from one document or many: rows with the same role, the same
 figure (value, or bounds when there is no value), the same place and the same cumulative flag
 whose periods overlap become one record citing every sentence, with the number of distinct
-documents (``sources``). Records of the same role and place whose periods overlap but whose
+documents (``sources``; "since ..." and a plain report of the same figure merge, and the record
+is cumulative when any of its rows is). Records of the same role and place whose periods overlap but whose
 figures differ are kept side by side and flagged ``conflicting`` (``conflicts_with`` names the
 others). Rows are plain dicts (:data:`ROW_FIELDS`); :func:`merge_table` runs the same function
 over a pyarrow Table or a pandas DataFrame, so the output of a Ray or Spark job
@@ -346,7 +347,7 @@ def merge_rows(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
         place = row.get("place_key") or f"none:{row.get('doc_id')}"
-        groups[(row["role"], figure_key(row), place, bool(row.get("cumulative")))].append(i)
+        groups[(row["role"], figure_key(row), place)].append(i)
     records = []
     for members in groups.values():
         for cluster in _clusters(members, [_period(r) for r in rows], rows):
@@ -406,7 +407,6 @@ def _record(rows: list[dict[str, Any]], order: int) -> dict[str, Any]:
             head["role"],
             figure_key(head),
             head.get("place_key"),
-            head.get("cumulative"),
             period,
         )
     )
@@ -418,7 +418,7 @@ def _record(rows: list[dict[str, Any]], order: int) -> dict[str, Any]:
         "high": max((r["high"] for r in rows if r.get("high") is not None), default=None),
         "qualifier": qualifier,
         "unit": unit[0][0] if unit else None,
-        "cumulative": bool(head.get("cumulative")),
+        "cumulative": any(bool(r.get("cumulative")) for r in rows),
         **{f: head.get(f) for f in PLACE_FIELDS},
         "place_text": Counter(place_texts).most_common(1)[0][0] if place_texts else None,
         "period_start": period.start.isoformat() if period else None,

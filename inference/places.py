@@ -55,7 +55,7 @@ ADMIN1_TABLE = Path(__file__).with_name("data") / "admin1.tsv"
 MAX_TOKENS = 5
 BIG_PLACE = 50_000  # a common English word counts as a place only at or above this population
 EXTRA = "places"
-INDEX_VERSION = "3"  # bump when the index's contents or the Place type change
+INDEX_VERSION = "4"  # bump when the index's contents or the Place type change
 
 LEVELS = ("country", "admin1", "place")
 # Words that may join the capitalised words of a name ("Maarat al Numan", "Rio de Janeiro").
@@ -281,9 +281,10 @@ class Gazetteer:
                 division.name if division else None, float(row["latitude"]),
                 float(row["longitude"]), int(row["geonameid"]), int(row.get("population") or 0),
             )  # fmt: skip
-            names = {row["name"], *row.get("alternatenames", ())}
-            for name in names:
-                if name.isascii() or _latin(name):
+            gaz._add(row["name"], place)
+            for name in set(row.get("alternatenames", ())):
+                # Short alternate names are mostly codes and abbreviations ("Aid": Anderson).
+                if len(name) > 3 and (name.isascii() or _latin(name)):
                     gaz._add(name, place)
         gaz.index = dict(gaz.index)
         return gaz
