@@ -46,7 +46,9 @@ PATTERNS = (
     # "in the past two days", "over the last 24 hours", "the previous week"
     (
         "span",
-        r"\b(?:the\s+)?(?:past|last|previous)\s+(?:(?P<n>\d+|[a-z]+)\s+)?"
+        # "last week" alone is the calendar week (deictic, below); a span needs "the" or a count.
+        r"\b(?:the\s+(?:past|last|previous)\s+(?:(?P<n>\d+|[a-z]+)\s+)?|"
+        r"(?:past|last|previous)\s+(?P<n2>\d+|[a-z]+)\s+)"
         r"(?P<unit>hours?|days?|weeks?|months?|years?)\b",
     ),
     (
@@ -68,7 +70,7 @@ COMPILED = tuple((kind, re.compile(p, re.IGNORECASE)) for kind, p in PATTERNS)
 # A sentence about what is to come: its weekdays and year-less dates lie ahead.
 FUTURE = re.compile(
     r"\b(?:will|shall|scheduled|to be held|is to|are to|plans? to|planned|expected to|upcoming|"
-    r"next|due to|anticipated)\b",
+    r"next|due to|anticipated|schedul\w*)\b",
     re.IGNORECASE,
 )
 SINCE = re.compile(r"\bsince\b[^.;:]{0,60}$", re.IGNORECASE)
@@ -149,11 +151,13 @@ def parse_publication_date(value: Any) -> date | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _parser(base: date | None, prefer: str = "past") -> Any:
+def _parser(base: date | None, prefer: str = "past", day: str = "first") -> Any:
+    """A dateparser parser: relative to ``base``, preferring past or future dates, and the
+    first day of a month named without one ("current" keeps the base's day: "2 months ago")."""
     dateparser_date = require_extra("dateparser.date")
     settings: dict[str, Any] = {
         "PREFER_DATES_FROM": prefer,
-        "PREFER_DAY_OF_MONTH": "first",
+        "PREFER_DAY_OF_MONTH": day,
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
     if base is not None:
@@ -176,8 +180,8 @@ def find_dates(
             if kind == "absolute" and not _real_month(m, sentence):
                 continue
             taken.append((start, end))
-            since = bool(SINCE.search(sentence[:start]))
-            prefer = "future" if FUTURE.search(sentence) else "past"
+            since = bool(SINCE.search(sentence[:start])) or m.group().lower().startswith("since")
+            prefer = "future" if FUTURE.search(_clause(sentence, start, end)) else "past"
             period, day_level = _resolve(kind, m, published, anchor, prefer)
             if since and period is not None and anchor is not None:
                 period = Period(period.start, max(anchor, period.start))
@@ -187,6 +191,13 @@ def find_dates(
                 text = sentence[start:end]
             mentions.append(DateMention(text, start, end, period, since, day_level))
     return sorted(mentions, key=lambda d: d.start)
+
+
+def _clause(sentence: str, start: int, end: int) -> str:
+    """The clause around a phrase: from the previous to the next comma, semicolon or full stop."""
+    before = max(sentence.rfind(c, 0, start) for c in ",;.")
+    after = [i for i in (sentence.find(c, end) for c in ",;") if i >= 0]
+    return sentence[before + 1 : min(after) if after else len(sentence)]
 
 
 def document_anchor(sentences: Sequence[str], published: date | None) -> date | None:
@@ -228,7 +239,7 @@ def _resolve(
     if kind == "span":
         if anchor is None:
             return None, False
-        n_text = (groups.get("n") or "1").lower()
+        n_text = (groups.get("n") or groups.get("n2") or "1").lower()
         n = int(n_text) if n_text.isdigit() else NUMBER_WORDS.get(n_text)
         if n is None:
             return None, False
@@ -236,7 +247,7 @@ def _resolve(
         if unit == "hour":
             n, unit = max(1, -(-n // 24)), "day"
         phrase = f"{n} {unit}{'s' if n > 1 else ''} ago"
-        data = _parser(anchor).get_date_data(phrase)
+        data = _parser(anchor, "past", "current").get_date_data(phrase)
         if not data or not data.date_obj:
             return None, False
         return Period(data.date_obj.date(), anchor), False
@@ -254,6 +265,11 @@ def _resolve(
         if not data or not data.date_obj:
             return None, False
         resolved = data.date_obj.date()
+        if day and not year and prefer == "past" and published is not None:
+            # "September 16" in a piece of September 11: the nearest such day, not last year's.
+            ahead = _same_day(resolved, resolved.year + 1)
+            if ahead is not None and (ahead - published).days <= ANCHOR_DAYS:
+                resolved = ahead
         if day:
             return Period(resolved, resolved), True
         first = resolved.replace(day=1)
@@ -279,6 +295,13 @@ def _resolve(
         first, last = date(resolved.year, 1, 1), date(resolved.year, 12, 31)
         return Period(first, last if first > published else min(last, published)), False
     return Period(resolved, resolved), True
+
+
+def _same_day(day: date, year: int) -> date | None:
+    try:
+        return day.replace(year=year)
+    except ValueError:  # 29 February
+        return None
 
 
 def _part(period: Period, part: str | None) -> Period:
