@@ -87,6 +87,14 @@ def _write_timelines(records: list[dict[str, Any]], folder: Path) -> list[Path]:
                 alpha=0.8,
             )
             ax.text(end, y, f" {_label(r)} · {r['sources']} source(s)", va="center", fontsize=8)
+        starts = [date.fromisoformat(r["period_start"]) for r in members]
+        ends = [date.fromisoformat(r["period_end"]) + timedelta(days=1) for r in members]
+        span = max((max(ends) - min(starts)).days, 1)
+        # Room on the right for the labels, which start where their bar ends.
+        ax.set_xlim(
+            min(starts) - timedelta(days=span * 0.02 + 1),
+            max(ends) + timedelta(days=span * 0.9 + 3),
+        )
         ax.set_yticks([])
         ax.set_title(f"{role} in {place}", fontsize=10)
         fig.autofmt_xdate()
@@ -103,21 +111,19 @@ def _write_map(records: list[dict[str, Any]], path: Path) -> Path:
 
     placed = [r for r in records if r.get("latitude") is not None and _figure(r)]
     fig, ax = plt.subplots(figsize=(9, 6))
-    labelled = set()
-    for r in placed:
+    names: dict[tuple[float, float], list[str]] = defaultdict(list)
+    for r in sorted(placed, key=lambda r: -(_figure(r) or 0)):
         size = 20 + 6 * math.sqrt(_figure(r) or 0) ** 0.8
         colour = COLOURS.get(r["role"], "#555555")
         ax.scatter(r["longitude"], r["latitude"], s=size, alpha=0.45, color=colour, edgecolor="k")
         name = r.get("place_text") or r.get("place_name")
-        if name not in labelled:
-            ax.annotate(
-                name,
-                (r["longitude"], r["latitude"]),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
-            labelled.add(name)
+        point = (r["longitude"], r["latitude"])
+        if name not in names[point]:
+            names[point].append(name)
+    # Places sharing a point (a village placed at its division) share one label.
+    for point, labels in names.items():
+        ax.annotate(", ".join(labels), point, fontsize=7, xytext=(4, 4), textcoords="offset points")
+    ax.margins(0.15)
     for role, colour in COLOURS.items():
         ax.scatter([], [], color=colour, label=role)
     ax.legend(loc="best", fontsize=8)

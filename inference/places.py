@@ -37,6 +37,7 @@ builds a smaller index for tests.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import hashlib
 import json
@@ -55,7 +56,7 @@ ADMIN1_TABLE = Path(__file__).with_name("data") / "admin1.tsv"
 MAX_TOKENS = 5
 BIG_PLACE = 50_000  # a common English word counts as a place only at or above this population
 EXTRA = "places"
-INDEX_VERSION = "4"  # bump when the index's contents or the Place type change
+INDEX_VERSION = "5"  # bump when the index's contents or the Place type change
 
 LEVELS = ("country", "admin1", "place")
 # Words that may join the capitalised words of a name ("Maarat al Numan", "Rio de Janeiro").
@@ -286,8 +287,29 @@ class Gazetteer:
                 # Short alternate names are mostly codes and abbreviations ("Aid": Anderson).
                 if len(name) > 3 and (name.isascii() or _latin(name)):
                     gaz._add(name, place)
+        gaz._place_countries()
         gaz.index = dict(gaz.index)
         return gaz
+
+    def _place_countries(self) -> None:
+        """Give each country a point: the mean of its admin1 centres (countries.json has none)."""
+        points: dict[str, list[tuple[float, float]]] = defaultdict(list)
+        for division in self.admin1.values():
+            if division.latitude is not None and division.longitude is not None:
+                points[division.country].append((division.latitude, division.longitude))
+        placed: dict[Place, Place] = {}
+        for code, country in list(self.countries.items()):
+            if points.get(code):
+                lat = sum(p[0] for p in points[code]) / len(points[code])
+                lon = sum(p[1] for p in points[code]) / len(points[code])
+                placed[country] = dataclasses.replace(
+                    country, latitude=round(lat, 4), longitude=round(lon, 4)
+                )
+                self.countries[code] = placed[country]
+        for entries in self.index.values():
+            for i, entry in enumerate(entries):
+                if entry.level == "country" and entry in placed:
+                    entries[i] = placed[entry]
 
     def _add(self, name: str, place: Place) -> None:
         key = name_key(name)

@@ -87,6 +87,12 @@ def test_dates_resolve_against_publication_and_anchor():
     [tuesday] = find_dates(sentences[3], published, anchor)
     assert tuesday.period == Period(date(2019, 12, 17), date(2019, 12, 17))
     assert find_dates("May God help them.", published) == []
+    [week] = find_dates("The coup last week killed ten.", date(2015, 9, 25))
+    assert week.period == Period(date(2015, 9, 14), date(2015, 9, 20))  # the calendar week
+    [year] = find_dates("He has been held since 2002.", date(2015, 9, 11))
+    assert year.since and year.period == Period(date(2002, 1, 1), date(2015, 9, 11))
+    [ahead] = find_dates("The debate is on September 16.", date(2015, 9, 11))
+    assert ahead.period.start == date(2015, 9, 16)
     [unresolved] = find_dates("It happened on Dec. 22.", None)
     assert unresolved.period is None
 
@@ -229,7 +235,7 @@ def test_events_command_writes_records_and_a_report(tmp_path):
     out = tmp_path / "events.csv"
     done = subprocess.run(
         [*run, "events", str(tagged), "--date", "2019-12-23", "--out", str(out),
-         "--countries", "SY,TR,RU", "--report", str(tmp_path / "report")],
+         "--countries", ",".join(COUNTRIES), "--report", str(tmp_path / "report")],
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 1, done.stderr  # the bad line is reported, the rest written
