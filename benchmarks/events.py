@@ -56,6 +56,19 @@ def load_gazetteer() -> tuple[object, dict]:
     }
 
 
+def _document_places(gaz, text: str) -> tuple[list[str], list, list]:
+    """A document's sentences, their resolved toponyms, and (start, end, mention) in the text."""
+    sentences = split_sentences(text)
+    texts = [text[s.start : s.end] for s in sentences]
+    found = gaz.resolve_document(texts)
+    system = [
+        (s.start + m.start, s.start + m.end, m)
+        for s, ms in zip(sentences, found, strict=True)
+        for m in ms
+    ]
+    return texts, found, system
+
+
 def places(gaz, data_dir: Path) -> dict:
     folder = data_dir / "humset_toponym_texts"
     ids: dict[tuple[str, str], int] = {}
@@ -77,14 +90,7 @@ def places(gaz, data_dir: Path) -> dict:
         marks = doc["annotations"]
         marks = ast.literal_eval(marks) if isinstance(marks, str) else marks
         spans = [a for a in marks if a["label"] == "LOC"]
-        sentences = split_sentences(text)
-        texts = [text[s.start : s.end] for s in sentences]
-        found = gaz.resolve_document(texts)
-        system = [
-            (s.start + m.start, s.start + m.end, m)
-            for s, ms in zip(sentences, found, strict=True)
-            for m in ms
-        ]
+        texts, found, system = _document_places(gaz, text)
         counts["gold_spans"] += len(spans)
         counts["system_spans"] += len(system)
         counts["detected"] += sum(
@@ -165,14 +171,7 @@ def project_places(gaz, data_dir: Path) -> dict:
         by_doc[g["doc_id"]].append(g)
     for doc_id, marks in by_doc.items():
         text = entries[doc_id]["description"]
-        sentences = split_sentences(text)
-        texts = [text[s.start : s.end] for s in sentences]
-        found = gaz.resolve_document(texts)
-        system = [
-            (s.start + m.start, s.start + m.end, m)
-            for s, ms in zip(sentences, found, strict=True)
-            for m in ms
-        ]
+        texts, found, system = _document_places(gaz, text)
         countries, divisions, cues = gaz.context(texts, found)
         for g in marks:
             want = g["place"]

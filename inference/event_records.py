@@ -61,7 +61,8 @@ PLACE_FIELDS = (
     "place_key",
     "place_note",
 )
-ROW_FIELDS = (
+# The fields rows and merged records share, then each one's own.
+FIGURE_FIELDS = (
     "record_id",
     "role",
     "value",
@@ -73,6 +74,9 @@ ROW_FIELDS = (
     *PLACE_FIELDS,
     "period_start",
     "period_end",
+)
+ROW_FIELDS = (
+    *FIGURE_FIELDS,
     "date_text",
     "date_source",
     "doc_id",
@@ -86,17 +90,7 @@ ROW_FIELDS = (
     "sentence_text",
 )
 RECORD_FIELDS = (
-    "record_id",
-    "role",
-    "value",
-    "low",
-    "high",
-    "qualifier",
-    "unit",
-    "cumulative",
-    *PLACE_FIELDS,
-    "period_start",
-    "period_end",
+    *FIGURE_FIELDS,
     "date_source",
     "sources",
     "mentions",

@@ -421,7 +421,7 @@ class Gazetteer:
             for m in ms:
                 key = name_key(m.text)
                 if key not in chosen:
-                    chosen[key] = self._choose(key, countries, divisions, key in division_names)
+                    chosen[key] = self.choose(key, countries, divisions, key in division_names)
                 place, note = chosen[key]
                 resolved.append(PlaceMention(m.text, m.start, m.end, place, m.candidates, note))
             out.append(resolved)
@@ -460,15 +460,6 @@ class Gazetteer:
         division_cue: bool,
     ) -> tuple[Place | None, str]:
         """The entry a name key denotes in a document's context, and how it was chosen."""
-        return self._choose(key, countries, divisions, division_cue)
-
-    def _choose(
-        self,
-        key: str,
-        countries: Counter[str],
-        divisions: Counter[tuple[str, str | None]],
-        division_cue: bool,
-    ) -> tuple[Place | None, str]:
         entries = self.index.get(key, [])
         if not entries:
             return None, "not in the gazetteer"
