@@ -72,7 +72,9 @@ class Document:
     text: str
     file: str
     line: int | None = None
-    date: str | None = None  # publication date as the record gives it (``date_field``)
+    # The publication date as the record gives it (``ReadOptions.date_field``); left out of the
+    # repr so documents read without a date field print as before.
+    date: str | None = dataclasses.field(default=None, repr=False)
 
     def to_pair(self) -> tuple[str, str]:
         """``(id, text)``, what :meth:`EventTagger.iter_tag_documents` takes."""
