@@ -27,6 +27,7 @@ from conflict_events.inference.model_folder import (
     ModelConfig,
     ModelFolderError,
     default_model_dir,
+    local_folder,
 )
 from conflict_events.inference.results import DocumentResult, NumberMention, SentenceResult
 from conflict_events.inference.splitter import split_sentences
@@ -121,7 +122,7 @@ class EventTagger:
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-        folder = default_model_dir() if path is None else Path(path)
+        folder = default_model_dir() if path is None else local_folder(path)
         config = ModelConfig.load(folder)
         encoder = WindowEncoder.from_folder(folder, config.max_length, config.window_stride)
         onnx_files = [folder / ONNX_INT8_NAME, folder / ONNX_NAME]

@@ -50,18 +50,27 @@ class Example:
     weight: float = 1.0
 
 
-def read_csv(path: Path, labels: LabelSchema) -> list[Record]:
-    """CSV with a ``text`` column and one 0/1 column per event label (other columns ignored)."""
+def read_csv(
+    path: Path, labels: LabelSchema, label_map: dict[str, str] | None = None
+) -> list[Record]:
+    """CSV with a ``text`` column and one 0/1 column per event label (other columns ignored).
+
+    A column counts as a label column when its name, after ``label_map``, is an event label
+    (``KILL`` with ``KILL=casualty``); records keep the column names, and
+    :func:`apply_label_map` renames them with the rest.
+    """
+    mapping = label_map or {}
     records = []
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         if "text" not in columns:
             raise RecordError(f"{path}:1: no 'text' column (columns: {columns})")
-        label_columns = [c for c in columns if c in labels.event_labels]
+        label_columns = [c for c in columns if mapping.get(c, c) in labels.event_labels]
         if not label_columns:
             raise RecordError(
-                f"{path}:1: no column named after an event label {list(labels.event_labels)}"
+                f"{path}:1: no column named after an event label {list(labels.event_labels)} "
+                f"(columns: {columns}; --label-map renames them)"
             )
         for lineno, row in enumerate(reader, start=2):
             text = (row.get("text") or "").strip()
@@ -105,13 +114,16 @@ def read_dataset_folder(path: Path) -> list[Record]:
     return records
 
 
-def read_input(path: Path, labels: LabelSchema) -> list[Record]:
+def read_input(
+    path: Path, labels: LabelSchema, label_map: dict[str, str] | None = None
+) -> list[Record]:
+    """Every record of one input (JSONL, CSV or a ``datasets`` folder), labels not yet renamed."""
     if path.is_dir():
         return read_dataset_folder(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.suffix.lower() == ".csv":
-        return read_csv(path, labels)
+        return read_csv(path, labels, label_map)
     reader = JsonlReader(path)
     records = [r for _, r in reader]
     if reader.problems:
@@ -166,7 +178,9 @@ def load_inputs(
         spec = InputSpec.parse(raw)
         if heldout is not None:
             heldout.check_file(spec.path)
-        records = [apply_label_map(r, label_map or {}) for r in read_input(spec.path, labels)]
+        records = [
+            apply_label_map(r, label_map or {}) for r in read_input(spec.path, labels, label_map)
+        ]
         for record in records:
             try:
                 check_labels(record, labels, f"{spec.path} record {record.id}")
