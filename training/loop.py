@@ -285,11 +285,13 @@ def dev_scores(
             labels.number_roles,
             [records[i].known_labels for i in idx],
         )
+        # n/a (None) where dev has nothing to score: the mean is over what is defined
+        defined = [x for x in (ev.macro_f1, nm.strict.f1) if x is not None]
         out[name] = {
             "macro_f1": ev.macro_f1,
             "micro_f1": ev.micro.f1,
             "number_f1": nm.strict.f1,
-            "mean_f1": round((ev.macro_f1 + nm.strict.f1) / 2, 4),
+            "mean_f1": round(sum(defined) / len(defined), 4) if defined else None,
             "n": len(idx),
         }
     return out
@@ -328,7 +330,8 @@ def tune_decisions(model, dev_records, config: TrainConfig) -> None:
             ).macro_f1
             for rule in (True, False)
         }
-        model.config = replace(model.config, reconcile=scores[True] >= scores[False])
+        on, off = (scores[rule] if scores[rule] is not None else 0.0 for rule in (True, False))
+        model.config = replace(model.config, reconcile=on >= off)
         log.info(
             "dev macro-F1 with the reconciliation rule %s, without %s",
             scores[True],
@@ -510,7 +513,7 @@ def fit(
         state.batch = 0 if finished_epoch else state.batch
         scores = dev_scores(model, dev_records, labels)
         key = "real" if "real" in scores else "all"
-        score = scores[key][config.select_metric] if scores else None
+        score = scores[key][config.select_metric] if scores else None  # None: keep the last
         state.history.append({"epoch": epoch + 1, "step": state.step, **scores})
         log.info("epoch %d: dev %s", epoch + 1, json.dumps(scores))
         _call(callbacks, "on_evaluate", state, scores)
