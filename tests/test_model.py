@@ -142,7 +142,9 @@ def test_the_encoder_is_a_standard_hugging_face_folder(tiny_model_dir):
     # model.safetensors holds the heads only: nothing is stored twice
     from safetensors.torch import load_file
 
-    assert all(not k.startswith("encoder.") for k in load_file(tiny_model_dir / "model.safetensors"))
+    assert all(
+        not k.startswith("encoder.") for k in load_file(tiny_model_dir / "model.safetensors")
+    )
     assert not list(tiny_model_dir.rglob("*.bin")) and not list(tiny_model_dir.rglob("*.pkl"))
 
 
