@@ -175,19 +175,19 @@ class ExportReport:
 
 def read_dev_texts(path: str | Path) -> list[str]:
     """The ``text`` of every JSONL record in ``path`` (errors name ``file:line``)."""
+    from conflict_events.inference.jsonl import JsonLines
+
     texts = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ExportError(f"{path}:{number}: not JSON: {exc.msg}") from None
-            text = record.get("text") if isinstance(record, dict) else None
-            if not isinstance(text, str):
-                raise ExportError(f"{path}:{number}: a record needs a string 'text' field")
-            texts.append(text)
+    lines = JsonLines(Path(path))
+    for number, record in lines:
+        if lines.problems:
+            break
+        text = record.get("text") if isinstance(record, dict) else None
+        if not isinstance(text, str):
+            raise ExportError(f"{path}:{number}: a record needs a string 'text' field")
+        texts.append(text)
+    if lines.problems:
+        raise ExportError(str(lines.problems[0]))
     if not texts:
         raise ExportError(f"{path}: no records")
     return texts

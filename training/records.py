@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from conflict_events.inference.jsonl import JsonLines, ReadProblem
 from conflict_events.inference.results import NumberMention, Qualifier
 
 NUMBER_FIELDS = ("start", "end", "text", "value", "low", "high", "qualifier", "role", "unit")
@@ -164,56 +165,6 @@ def json_schema() -> dict[str, Any]:
         "required": ["id", "text"],
         "additionalProperties": False,
     }
-
-
-@dataclass
-class ReadProblem:
-    """A line that could not be read as a record."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-@dataclass
-class JsonLines:
-    """Reads a JSONL file as ``(line_number, object)`` pairs, collecting ``file:line`` problems
-    (unreadable file, empty file, invalid UTF-8, malformed JSON) instead of stopping.
-    """
-
-    path: Path
-    problems: list[ReadProblem] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[tuple[int, Any]]:
-        path = Path(self.path)
-        try:
-            handle = path.open("rb")
-        except OSError as exc:
-            self.problems.append(ReadProblem(str(path), 0, f"cannot open: {exc.strerror}"))
-            return
-        with handle:
-            empty = True
-            for lineno, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                empty = False
-                try:
-                    yield lineno, json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    self.problems.append(
-                        ReadProblem(str(path), lineno, f"invalid UTF-8 at byte {exc.start}")
-                    )
-                except json.JSONDecodeError as exc:
-                    self.problems.append(
-                        ReadProblem(
-                            str(path), lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"
-                        )
-                    )
-            if empty:
-                self.problems.append(ReadProblem(str(path), 0, "file is empty"))
 
 
 @dataclass

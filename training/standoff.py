@@ -41,7 +41,7 @@ from typing import Any
 
 from conflict_events.inference.labels import LabelError, LabelSchema
 from conflict_events.inference.results import NumberMention, Qualifier
-from conflict_events.training.records import ReadProblem, Record
+from conflict_events.training.records import JsonLines, ReadProblem, Record
 from conflict_events.training.sources import SourceDocument, SourceError, iter_documents
 
 STANDOFF_FIELDS = (
@@ -401,25 +401,14 @@ def _check_labels(record: Record, schema: LabelSchema, where: str) -> None:
 
 def read_standoff(path: str | Path) -> tuple[list[tuple[int, StandoffRecord]], list[ReadProblem]]:
     """The records of a stand-off JSONL file with their line numbers, and the bad lines."""
-    path = Path(path)
+    lines = JsonLines(Path(path))
     records: list[tuple[int, StandoffRecord]] = []
-    problems: list[ReadProblem] = []
-    try:
-        lines = path.read_bytes().splitlines()
-    except OSError as exc:
-        return [], [ReadProblem(str(path), 0, f"cannot open: {exc.strerror}")]
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
+    for number, data in lines:
         try:
-            records.append((number, StandoffRecord.from_dict(json.loads(raw.decode("utf-8")))))
-        except UnicodeDecodeError as exc:
-            problems.append(ReadProblem(str(path), number, f"invalid UTF-8 at byte {exc.start}"))
-        except json.JSONDecodeError as exc:
-            problems.append(ReadProblem(str(path), number, f"malformed JSON: {exc.msg}"))
+            records.append((number, StandoffRecord.from_dict(data)))
         except StandoffError as exc:
-            problems.append(ReadProblem(str(path), number, str(exc)))
-    return records, problems
+            lines.problems.append(ReadProblem(str(path), number, str(exc)))
+    return records, sorted(lines.problems, key=lambda p: p.line)
 
 
 def standoff_files(location: str | Path) -> list[Path]:
@@ -623,20 +612,6 @@ def run_join(args: argparse.Namespace) -> int:
     count = write_records(args.out, result.records)
     print(f"{args.out}: {count} records, {len(result.problems)} problems")
     return 1 if result.problems else 0
-
-
-class ImportCommand:
-    """``conflict-events data import-drafts`` (for the ``data`` dispatcher)."""
-
-    add_arguments = staticmethod(add_import_arguments)
-    run = staticmethod(run_import)
-
-
-class JoinCommand:
-    """``conflict-events data join`` (for the ``data`` dispatcher)."""
-
-    add_arguments = staticmethod(add_join_arguments)
-    run = staticmethod(run_join)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

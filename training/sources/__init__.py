@@ -265,7 +265,7 @@ def read_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
     """``(line, object)`` per line of a JSONL file (one reader for every JSONL in the project:
     :class:`~conflict_events.training.records.JsonLines`); the first bad line is an error.
     """
-    from conflict_events.training.records import JsonLines
+    from conflict_events.inference.jsonl import JsonLines
 
     lines = JsonLines(require_file(path))
     for item in lines:
