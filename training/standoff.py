@@ -560,12 +560,23 @@ def join(
 # --- command line -------------------------------------------------------------------------
 
 
+def checkout_annotations() -> Path:
+    """``data/annotations`` of the checkout this code runs from (found from this file, not from
+    the working directory); an installed copy has none, and its commands then need the flag.
+    """
+    return Path(__file__).resolve().parents[1] / "data" / "annotations"
+
+
 def add_import_arguments(parser: argparse.ArgumentParser) -> None:
     """``data import-drafts DRAFT... --data-dir DIR --out DIR [--replace]``."""
     parser.add_argument("drafts", nargs="+", metavar="DRAFT", help="draft JSONL files")
     parser.add_argument("--data-dir", required=True, help="folder holding the public corpora")
+    default = checkout_annotations()
     parser.add_argument(
-        "--out", default="data/annotations", help="stand-off folder (default data/annotations)"
+        "--out",
+        default=default if default.parent.is_dir() else None,
+        required=not default.parent.is_dir(),
+        help=f"stand-off folder (default: the checkout's {default})",
     )
     parser.add_argument(
         "--replace",
