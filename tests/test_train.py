@@ -339,3 +339,18 @@ def test_bad_training_data_names_file_and_line(tiny_base, tmp_path):
                 str(tiny_base),
             ]
         )
+
+
+def test_a_new_label_does_not_make_existing_records_its_negatives(tmp_path):
+    from conflict_events.training.inputs import load_inputs
+
+    corpus, police = tmp_path / "corpus.jsonl", tmp_path / "police.jsonl"
+    write_records(corpus, _records())
+    write_records(police, [Record("p1", "Police arrested two men.", ("ARREST",), source="p"),
+                           Record("p2", "The market was calm.", (), source="p")])  # fmt: skip
+    labels = LabelSchema.with_extra(["arrest"])
+    examples = load_inputs([str(corpus), str(police)], labels, {"ARREST": "arrest"})
+    by_id = {e.record.id: e.record for e in examples}
+    assert not by_id["r3"].knows("arrest")  # "Police arrested twelve people": not annotated
+    assert by_id["r3"].knows("casualty") and by_id["r3"].knows("killed")
+    assert by_id["p2"].knows("arrest")  # the police file annotates arrests: a real negative

@@ -195,6 +195,28 @@ def check_labels(record: Record, labels: LabelSchema, where: str) -> None:
         labels.check_role(number.role, where)
 
 
+def annotated_schema(records: list[Record], labels: LabelSchema) -> tuple[str, ...]:
+    """The labels and roles a file's records were annotated under, when they do not say.
+
+    A record without ``known_labels`` was annotated under the guideline's schema (the default
+    four labels and five roles) plus whatever labels its file uses. So a label added with
+    ``--extra-labels`` is learnt from the files that annotate it and masked elsewhere: adding a
+    fifth label does not make every existing sentence one of its negatives.
+
+    >>> schema = LabelSchema.with_extra(["arrest"])
+    >>> "arrest" in annotated_schema([Record("a", "Calm.")], schema)
+    False
+    >>> "arrest" in annotated_schema([Record("a", "Two held.", ("arrest",))], schema)
+    True
+    """
+    default = LabelSchema.default()
+    used = {x for r in records for x in r.events} | {
+        n.role for r in records for n in r.numbers if n.role
+    }
+    known = set(default.event_labels) | set(default.number_roles) | used
+    return tuple(x for x in (*labels.event_labels, *labels.number_roles) if x in known)
+
+
 def load_inputs(
     specs: list[str],
     labels: LabelSchema,
@@ -223,6 +245,12 @@ def load_inputs(
                 ) from None
         if heldout is not None:
             heldout.refuse(records, where=str(spec.path))
+        if any(r.known_labels is None for r in records):
+            schema = annotated_schema(records, labels)
+            records = [
+                r if r.known_labels is not None else replace(r, known_labels=schema)
+                for r in records
+            ]
         if spec.cap is not None and len(records) > spec.cap:
             records = random.Random(seed).sample(records, spec.cap)
         examples += [Example(r, spec.weight) for r in records]

@@ -9,8 +9,11 @@ A record is one sentence or short passage::
      "doc_id": "w-doc-0001", "source": "written", "known_labels": null, "licence": "Apache-2.0"}
 
 Number offsets are relative to ``text``. ``known_labels`` lists the event labels (and number
-roles) the record's source actually annotated; absent means all, so training masks the rest
-instead of treating them as negatives.
+roles) the record's source actually annotated, so training masks the rest instead of treating
+them as negatives. Absent means the schema the record was annotated under: the guideline's four
+labels and five roles, plus the labels its file uses (see
+:func:`~conflict_events.training.inputs.annotated_schema`): a label added later is not one
+of its negatives.
 
 >>> r = Record.from_dict({"id": "a", "text": "Five died.", "events": ["casualty"], "numbers": []})
 >>> Record.from_dict(r.to_dict()) == r
