@@ -18,6 +18,7 @@ from conflict_events.inference.results import (
     Figure,
     NumberMention,
     Qualifier,
+    Quantity,
     SentenceResult,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "LabelSchema",
     "NumberMention",
     "Qualifier",
+    "Quantity",
     "SentenceResult",
     "__version__",
 ]

@@ -18,6 +18,7 @@ from conflict_events.inference import (
     LabelSchema,
     NumberMention,
     Qualifier,
+    Quantity,
     SentenceResult,
 )
 from conflict_events.inference.cli import SUBCOMMANDS, main
@@ -66,7 +67,10 @@ def test_results_round_trip_through_json():
         "At least 25,000 civilians fled.", 0, 31, (EventScore("displacement", 0.99),), (number,)
     )
     figure = Figure(
-        "displaced", 25000.0, 25000.0, None, Qualifier.AT_LEAST, "civilians", (Citation(0, 9, 15),)
+        "displaced",
+        Quantity(25000.0, 25000.0, None, Qualifier.AT_LEAST),
+        "civilians",
+        (Citation(0, 9, 15),),
     )
     doc = DocumentResult(
         "doc-1", sentence.text, (sentence,), DocumentSummary(("displacement",), (figure,))
