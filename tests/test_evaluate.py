@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.inference.results import NumberMention
 from conflict_events.training.records import Record, write_records
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.inference.model_folder import ONNX_INT8_NAME, ONNX_NAME
 
 pytest.importorskip("torch", reason="the [train] extra is needed for export tests")

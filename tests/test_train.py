@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.inference.labels import LabelError, LabelSchema
 from conflict_events.training.records import Record, RecordError, write_records
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.inference.labels import LabelSchema
 from conflict_events.inference.numbers import ParsedNumber, parse_span
 from conflict_events.training.records import Record
@@ -497,7 +497,7 @@ def test_cli_exit_codes_stats_and_minimums(tmp_path, capsys):
 
 
 def test_csv_and_datasets_folders_are_read_like_train_reads_them(tmp_path, capsys):
-    from conflict_events.inference.cli import main
+    from conflict_events.cli import main
 
     csv_file = tmp_path / "mine.csv"
     csv_file.write_text(

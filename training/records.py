@@ -22,7 +22,9 @@ True
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -201,3 +203,21 @@ def write_records(path: str | Path, records: list[Record] | Iterator[Record]) ->
             out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
             count += 1
     return count
+
+
+# --- `conflict-events data schema` ---------------------------------------------------------
+
+
+def add_schema_arguments(parser: argparse.ArgumentParser) -> None:
+    """``data schema [--out FILE]``."""
+    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """Print (or write) the record format's JSON Schema, from ``records.json_schema()``."""
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
