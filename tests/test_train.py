@@ -116,12 +116,23 @@ def test_a_finished_run_keeps_no_optimizer_state(tiny_base, tmp_path):
     assert "displacement" in card and "Thresholds" in card and "written" in card
 
 
-def test_a_different_config_in_the_same_folder_is_refused_by_name(tiny_base, tmp_path):
+def test_a_different_config_in_the_same_folder_is_refused_by_name(tiny_base, tmp_path, capsys):
     from conflict_events.training.loop import RunFolderError
 
     out = _train(tiny_base, tmp_path, "--max-steps", "1")
-    with pytest.raises(RunFolderError, match=r"lr \(5e-05 → 0\.001\).*seed \(13 → 7\)"):
+    with pytest.raises(AssertionError):  # _train asserts a zero exit status
         _train(tiny_base, tmp_path, "--max-steps", "1", "--lr", "0.001", "--seed", "7")
+    err = capsys.readouterr().err
+    assert "lr (5e-05 → 0.001), seed (13 → 7)" in err and "--overwrite" in err
+    assert "Traceback" not in err
+    with pytest.raises(AssertionError):  # another label set: named, not a traceback
+        _train(tiny_base, tmp_path, "--max-steps", "1", "--extra-labels", "arrest")
+    assert "extra_labels ([] → ['arrest'])" in capsys.readouterr().err
+    from conflict_events.training.config import TrainConfig
+    from conflict_events.training.loop import prepare_run_folder
+
+    with pytest.raises(RunFolderError, match="pooling"):  # the library raises
+        prepare_run_folder(out, TrainConfig(out=str(out), pooling="cls", max_steps=1))
     before = (out / "encoder" / "model.safetensors").read_bytes()
     _train(tiny_base, tmp_path, "--max-steps", "1", "--lr", "0.001", "--overwrite")
     assert json.loads((out / "training_args.json").read_text())["lr"] == 0.001

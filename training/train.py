@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -81,8 +82,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from conflict_events.training.loop import RunFolderError
+
     cfg = config_from_args(args)
     if not logging.getLogger().handlers:  # a library leaves logging set-up to its caller
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-    train(cfg)
+    try:
+        train(cfg)
+    except RunFolderError as exc:  # another run in --out: say which fields differ, no traceback
+        print(f"conflict-events train: error: {exc}", file=sys.stderr)
+        return 2
     return 0
