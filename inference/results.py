@@ -106,23 +106,23 @@ def _coerce_quantity(obj: Any) -> None:
 
 
 @dataclass(frozen=True)
-class QuantitySpan:
-    """A span of text that states a :class:`Quantity`: the fields every number type starts with.
-
-    :class:`NumberMention` and :class:`~conflict_events.inference.numbers.ParsedNumber` extend it
-    (positional order ``text, start, end, value, low, high, qualifier``).
-    """
-
+class _TextSpan:
     text: str
     start: int
     end: int
-    value: float | None = None
-    low: float | None = None
-    high: float | None = None
-    qualifier: Qualifier = Qualifier.EXACT
+
+
+@dataclass(frozen=True)
+class QuantitySpan(Quantity, _TextSpan):
+    """A span of text that states a :class:`Quantity`: the fields every number type starts with.
+
+    The quartet is :class:`Quantity`'s own (inherited, not declared again); :class:`NumberMention`
+    and :class:`~conflict_events.inference.numbers.ParsedNumber` extend it (positional order
+    ``text, start, end, value, low, high, qualifier``). :attr:`quantity` is the figure alone.
+    """
 
     def __post_init__(self) -> None:
-        _coerce_quantity(self)
+        super().__post_init__()
         if self.start < 0 or self.end < self.start:
             raise ValueError(f"bad span [{self.start}, {self.end}) for {self.text!r}")
 
