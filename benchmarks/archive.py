@@ -124,7 +124,7 @@ def run_tag(
     command = [
         sys.executable,
         "-m",
-        "conflict_events.inference.cli",
+        "conflict_events.cli",
         "tag",
         str(archive),
         "--out",

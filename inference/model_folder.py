@@ -47,7 +47,8 @@ class ModelConfig:
     encoder_config: dict[str, Any] = field(default_factory=dict)
     max_length: int = 128
     window_stride: int = 32
-    pooling: str = "mean"
+    pooling: str = "mean"  # how the event head pools token states: "mean" or "cls"
+    dropout: float = 0.1  # before both heads (training only, but part of the architecture)
     number_threshold: float = 0.5
     reconcile: bool = True
     base_model: str | None = None
@@ -67,6 +68,7 @@ class ModelConfig:
             "max_length": self.max_length,
             "window_stride": self.window_stride,
             "pooling": self.pooling,
+            "dropout": self.dropout,
             "number_threshold": self.number_threshold,
             "reconcile": self.reconcile,
             "base_model": self.base_model,
@@ -102,6 +104,7 @@ class ModelConfig:
             max_length=int(data.get("max_length", 128)),
             window_stride=int(data.get("window_stride", 32)),
             pooling=data.get("pooling", "mean"),
+            dropout=float(data.get("dropout", 0.1)),
             number_threshold=float(data.get("number_threshold", 0.5)),
             reconcile=bool(data.get("reconcile", True)),
             base_model=data.get("base_model"),
@@ -129,6 +132,36 @@ class ModelConfig:
             json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         return path
+
+
+ENCODER_DIR = "encoder"  # the encoder as a standard Hugging Face folder (AutoModel/AutoTokenizer)
+
+
+def local_folder(path: str | Path, what: str = "model folder") -> Path:
+    """``path`` as a local folder, or a clear error; a Hub id gets told how to fetch one.
+
+    The project runs offline: nothing is downloaded at run time, so ``"org/name"`` is not
+    fetched but explained.
+
+    >>> try:
+    ...     local_folder("sentence-transformers/all-MiniLM-L6-v2")
+    ... except ModelFolderError as exc:
+    ...     print(str(exc).split(": ")[0])
+    'sentence-transformers/all-MiniLM-L6-v2' is not a local folder. It looks like a Hugging Face Hub id, but conflict-events runs offline and downloads nothing
+    """
+    folder = Path(path)
+    if folder.is_dir():
+        return folder
+    text = str(path)
+    parts = text.split("/")
+    if len(parts) == 2 and all(parts) and not text.startswith((".", "~")) and not folder.exists():
+        raise ModelFolderError(
+            f"{text!r} is not a local folder. It looks like a Hugging Face Hub id, but "
+            "conflict-events runs offline and downloads nothing: fetch the folder once with "
+            f"`huggingface-cli download {text} --local-dir models/{parts[1]}` "
+            "(or `snapshot_download`) and pass that path"
+        )
+    raise ModelFolderError(f"{text}: no such folder; not a {what}")
 
 
 def default_model_dir() -> Path:

@@ -118,7 +118,7 @@ from conflict_events.inference.number_words import (
     WORD_STARTS,
     YEAR_LEFT_WORDS,
 )
-from conflict_events.inference.results import NumberMention, Qualifier
+from conflict_events.inference.results import NumberMention, Qualifier, QuantitySpan
 from conflict_events.inference.splitter import check_span, check_text
 from conflict_events.inference.units import NOMINAL_ADJECTIVES, PEOPLE_NOUNS, find_unit
 
@@ -154,7 +154,7 @@ class NumberKind(str, Enum):
 
 
 @dataclass(frozen=True)
-class ParsedNumber:
+class ParsedNumber(QuantitySpan):
     """A number expression of a text, normalised; ``text == source[start:end]``.
 
     >>> n = ParsedNumber("25,000", 9, 15, 25000.0, 25000.0, None, Qualifier.AT_LEAST, NumberKind.COUNT)
@@ -164,54 +164,19 @@ class ParsedNumber:
     ('count', 'displaced')
     """
 
-    text: str
-    start: int
-    end: int
-    value: float | None
-    low: float | None
-    high: float | None
-    qualifier: Qualifier = Qualifier.EXACT
     kind: NumberKind = NumberKind.COUNT
 
     def __post_init__(self) -> None:
-        if not isinstance(self.qualifier, Qualifier):
-            object.__setattr__(self, "qualifier", Qualifier(self.qualifier))
+        super().__post_init__()
         if not isinstance(self.kind, NumberKind):
             object.__setattr__(self, "kind", NumberKind(self.kind))
-        for name in ("value", "low", "high"):
-            number = getattr(self, name)
-            if number is not None and not isinstance(number, float):
-                object.__setattr__(self, name, float(number))
-        if self.start < 0 or self.end < self.start:
-            raise ValueError(f"bad span [{self.start}, {self.end}) for {self.text!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "start": self.start,
-            "end": self.end,
-            "value": self.value,
-            "low": self.low,
-            "high": self.high,
-            "qualifier": self.qualifier.value,
-            "kind": self.kind.value,
-        }
+        return {**self._span_dict(), "kind": self.kind.value}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ParsedNumber:
-        def opt(key: str) -> float | None:
-            return None if data.get(key) is None else float(data[key])
-
-        return cls(
-            text=data["text"],
-            start=int(data["start"]),
-            end=int(data["end"]),
-            value=opt("value"),
-            low=opt("low"),
-            high=opt("high"),
-            qualifier=Qualifier(data.get("qualifier") or "exact"),
-            kind=NumberKind(data.get("kind") or "count"),
-        )
+        return cls(**cls._span_fields(data), kind=NumberKind(data.get("kind") or "count"))
 
     def to_mention(
         self, role: str | None = None, unit: str | None = None, score: float | None = None

@@ -111,7 +111,7 @@ def _figure(cited: list[tuple[int, NumberMention]]) -> Figure:
     best = max((m for _, m in cited), key=lambda m: QUALIFIER_RANK[m.qualifier])
     unit = next((m.unit for _, m in cited if m.unit), None)
     citations = tuple(Citation(i, m.start, m.end) for i, m in cited)
-    return Figure(best.role or "", best.value, best.low, best.high, best.qualifier, unit, citations)
+    return Figure(best.role or "", best.quantity, unit, citations)
 
 
 def summarize(sentences: Sequence[SentenceResult]) -> DocumentSummary:

@@ -27,7 +27,9 @@ from conflict_events.inference.model_folder import (
     ModelConfig,
     ModelFolderError,
     default_model_dir,
+    local_folder,
 )
+from conflict_events.inference.predictor import EVENTS, NUMBERS, SCORES
 from conflict_events.inference.results import DocumentResult, NumberMention, SentenceResult
 from conflict_events.inference.splitter import split_sentences
 from conflict_events.inference.tokenization import Window, WindowEncoder
@@ -79,9 +81,13 @@ def _check_sentences(sentences: Sequence[str]) -> list[str]:
 class EventTagger:
     """Tags sentences and documents with event labels and role-tagged numbers.
 
-    Build it with :meth:`from_pretrained`; ``tag`` and ``tag_documents`` return one result per
-    input, in input order. Safe to call from several threads.
+    Build it with :meth:`from_pretrained`; ``tag`` (or calling the tagger) and
+    ``tag_documents`` return one result per input, in input order. Safe to call from several
+    threads. It follows :class:`~conflict_events.inference.predictor.Predictor`: it predicts
+    events, numbers and scores.
     """
+
+    predicts = frozenset({EVENTS, NUMBERS, SCORES})
 
     def __init__(
         self,
@@ -96,8 +102,59 @@ class EventTagger:
         self.backend = backend
         self.batch_size = batch_size
         self.path = path
+        self.name = "model"
         self.second_pass: EventTagger | None = None
         self.margin = 0.0
+
+    def with_reconcile(self, reconcile: bool, name: str | None = None) -> EventTagger:
+        """The same model (sharing its runtime) with the reconciliation rule switched on or off."""
+        from dataclasses import replace
+
+        other = EventTagger(
+            replace(self.config, reconcile=reconcile),
+            self.encoder,
+            self.backend,
+            self.batch_size,
+            self.path,
+        )
+        other.name = name or ("model+reconcile" if reconcile else "model")
+        other.second_pass, other.margin = self.second_pass, self.margin
+        return other
+
+    def __call__(
+        self, sentences: Sequence[str], reconcile: bool | None = None
+    ) -> list[SentenceResult]:
+        """``tagger([...])`` is :meth:`tag`: a list in, a list of the same length out (one return
+        type whatever the input; a bare string is refused, as by :meth:`tag`)."""
+        return self.tag(sentences, reconcile)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        """Copy this model folder (config, tokenizer, weights, ``encoder/``, card) to ``folder``.
+
+        Everything a tagger loads from is a file of its folder, so saving is a copy; the config
+        is written from memory (thresholds or rules changed in code are kept).
+        """
+        import shutil
+
+        if self.path is None:
+            raise ValueError(
+                "this tagger was not loaded from a folder; save its model with "
+                "EventModel.save_pretrained (conflict_events.model.pretrained)"
+            )
+        folder = Path(folder)
+        if folder.resolve() == Path(self.path).resolve():
+            self.config.save(folder)
+            return folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in sorted(Path(self.path).iterdir()):
+            if item.name == "checkpoint":  # optimizer state is not part of a model
+                continue
+            if item.is_dir():
+                shutil.copytree(item, folder / item.name, dirs_exist_ok=True)
+            else:
+                shutil.copyfile(item, folder / item.name)
+        self.config.save(folder)
+        return folder
 
     def with_second_pass(self, tagger: EventTagger, margin: float = 0.15) -> EventTagger:
         """A cascade: this tagger first, ``tagger`` (a larger teacher) on the sentences it is unsure of.
@@ -148,7 +205,7 @@ class EventTagger:
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
-        folder = default_model_dir() if path is None else Path(path)
+        folder = default_model_dir() if path is None else local_folder(path)
         config = ModelConfig.load(folder)
         encoder = WindowEncoder.from_folder(folder, config.max_length, config.window_stride)
         onnx_files = [folder / ONNX_INT8_NAME, folder / ONNX_NAME]

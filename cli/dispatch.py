@@ -2,7 +2,9 @@
 
 Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int``. The heavy
 ones (torch, transformers, datasets) are imported only after their extra is known to be installed,
-so ``conflict-events tag`` and ``conflict-events --help`` start fast on the light install.
+so ``conflict-events tag`` and ``conflict-events --help`` start fast on the light install. This
+package sits above the three layers (cli -> training -> model -> inference) and names their
+modules only as strings, imported when a command runs.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "data",
-        "conflict_events.training.data_cli",
+        "conflict_events.cli.data",
         "validate, convert and prepare labelled corpora",
     ),
 )
