@@ -4,24 +4,39 @@ Inputs are read by :mod:`conflict_events.inference.archive` one record at a time
 chunks (in this process, or by ``--workers N`` processes that each load the model once), and
 written back in input order, one document per write, flushed: a killed job leaves only whole
 records behind, except perhaps a cut-off last one, which ``--resume`` removes before carrying on.
+A document longer than :data:`STREAM_CHARS` characters is tagged a chunk of sentences at a time
+and written through a spool file, so memory does not grow with it.
+
+Nothing is overwritten or destroyed silently: an existing ``--out`` or ``--errors`` file is
+refused unless ``--overwrite`` (start again) or ``--resume`` (continue) is given; an input that is
+the output under any name (a hard link, stdin redirected from it) is refused. ``--out FILE`` also
+writes ``FILE.manifest.json`` (:mod:`conflict_events.inference.manifest`): ``--resume`` continues
+only the job described there (same inputs, same output-shaping options), and says what differs.
 
 Output formats:
 
 - ``jsonl`` (default): one JSON object per document, ``DocumentResult.to_dict()``: ``id``,
   ``text`` (with ``--include-text``), ``sentences`` (``start``, ``end``, ``text``, ``events``
   [``label``, ``score``], ``numbers`` [``start``, ``end``, ``text``, ``value``, ``low``, ``high``,
-  ``qualifier``, ``role``, ``unit``, ``score``]) and ``summary``. Offsets index the document text.
-- ``csv`` (:data:`CSV_COLUMNS`): one row per event and per number, then one ``document`` row
-  closing each document (also written when nothing was found, so every document is accounted
-  for). ``sentence`` is the sentence's index, ``sentence_start``/``sentence_end`` its offsets in the
-  document; number rows fill ``start``, ``end``, ``text`` … ``unit`` (document offsets) and
-  ``score`` (the number's), event rows ``label`` and ``score``; the ``document`` row has
-  ``sentence`` = the number of sentences, ``sentence_end`` = the text length and ``label`` = the
-  document's event labels joined by ``;``.
+  ``qualifier``, ``role``, ``unit``, ``score``]), ``summary`` and, when the tagger had to cut an
+  over-long sentence, ``warnings``. Offsets index the document text.
+- ``csv`` (:data:`CSV_COLUMNS`): one row per event and per number, then one ``figure`` row per
+  distinct figure of the document summary, then one ``document`` row closing each document (also
+  written when nothing was found, so every document is accounted for). ``sentence`` is the
+  sentence's index, ``sentence_start``/``sentence_end`` its offsets in the document and
+  ``sentence_text`` its text (for reviewing hits in a spreadsheet); number rows fill ``start``,
+  ``end``, ``text`` … ``unit`` (document offsets) and ``score`` (the number's), event rows
+  ``label`` and ``score``; figure rows fill the figure's ``value`` … ``unit``, the offsets and text
+  of its first citation and ``citations`` (the citing sentences' indexes joined by ``;``); the
+  ``document`` row has ``sentence`` = the number of sentences, ``sentence_end`` = the text length
+  and ``label`` = the document's event labels joined by ``;``. A cell that a spreadsheet would run
+  as a formula (starting with ``= + - @``, a tab or a carriage return) or starting with ``'`` is
+  written with a leading ``'``.
 
 Exit status: 0 when every record was tagged (or skipped by ``--resume``), 1 when some failed
-(listed in ``--errors`` or on stderr), 2 for a usage error (bad flags, missing input, no model),
-130 when interrupted.
+(listed in ``--errors`` or on stderr) or the output could not be written (disk full, closed
+stdout: one line says so), 2 for a usage error (bad flags, missing input, no model, an existing
+``--out``, a resume of another job), 130 when interrupted.
 
 >>> from conflict_events.inference.results import SentenceResult
 >>> rows = csv_rows(DocumentResult("d1", "Two died.", (SentenceResult("Two died.", 0, 9),)))
