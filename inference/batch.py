@@ -765,7 +765,11 @@ def run(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
     }
     try:
-        tagger = load_tagger(**model_args) if args.workers == 1 else check_model_folder(args.model)
+        # With --workers, the parent loads the model once too (then drops it), so a corrupt
+        # model file is one clear error here rather than a failure in every worker.
+        tagger = load_tagger(**{**model_args, "threads": threads if args.workers == 1 else 1})
+        if args.workers > 1:
+            tagger = None
     except ModelFolderError as exc:
         return _usage_error(str(exc))
     except Exception as exc:  # noqa: BLE001 - a broken model file: say so plainly, no traceback

@@ -32,7 +32,9 @@ from conflict_events.inference.model_folder import (
     WEIGHTS_NAME,
     ModelConfig,
     ModelFolderError,
+    check_output_widths,
     default_model_dir,
+    safetensors_head_widths,
 )
 from conflict_events.inference.results import DocumentResult, NumberMention, SentenceResult
 from conflict_events.inference.splitter import SentenceSpan, cap_span, split_sentences
@@ -60,6 +62,14 @@ class OnnxBackend:
             options.inter_op_num_threads = 1
         self.path = Path(path)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def output_widths(self) -> tuple[int | None, int | None]:
+        """The last dimension of ``event_logits`` and ``tag_logits`` (None when symbolic)."""
+        shapes = {o.name: o.shape for o in self.session.get_outputs()}
+        return tuple(  # type: ignore[return-value]
+            shapes[name][-1] if name in shapes and isinstance(shapes[name][-1], int) else None
+            for name in ("event_logits", "tag_logits")
+        )
 
     def __call__(
         self, input_ids: np.ndarray, attention_mask: np.ndarray
@@ -152,10 +162,14 @@ class EventTagger:
                 raise ModelFolderError(
                     f"{folder}: no ONNX file; run `conflict-events export --model {folder}`"
                 )
-            runtime: Backend = OnnxBackend(onnx_file, threads)
+            onnx_runtime = OnnxBackend(onnx_file, threads)
+            check_output_widths(folder, config, onnx_file.name, *onnx_runtime.output_widths())
+            runtime: Backend = onnx_runtime
         elif backend == "torch":
             if not (folder / WEIGHTS_NAME).is_file():
                 raise ModelFolderError(f"{folder}: no {WEIGHTS_NAME} and no ONNX file")
+            widths = safetensors_head_widths(folder / WEIGHTS_NAME)
+            check_output_widths(folder, config, WEIGHTS_NAME, *widths)
             try:
                 from conflict_events.model.torch_backend import TorchBackend
             except ImportError as exc:
