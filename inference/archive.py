@@ -57,7 +57,7 @@ import os
 import sys
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -238,11 +238,14 @@ def read_archive(
     options: ReadOptions = ReadOptions(),
     stdin: BinaryIO | None = None,
     names: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[Document | BadRecord]:
     """Every document of every input, in order, with a :class:`BadRecord` for each bad one.
 
     ``names`` (one per input) replaces each input's path in ids and reports: a resumed job reads
     ``./a.jsonl`` under the name ``a.jsonl`` it had the first time, so its ids do not change.
+    ``progress`` is called with the number of bytes read from disk (compressed bytes for
+    ``.gz``) as reading goes, for a progress bar over the inputs' sizes.
     """
     inputs = list(inputs)
     for path, name in zip(inputs, inputs if names is None else names, strict=True):
@@ -251,17 +254,49 @@ def read_archive(
                 yield BadRecord(STDIN, None, "unreadable: stdin is closed")
                 continue
             stream = stdin if stdin is not None else sys.stdin.buffer
+            if progress is not None:
+                stream = _Counted(stream, progress)
             yield from _read_stream(STDIN, stream, options.stdin_format, options)
         elif os.path.isdir(path):
-            yield from _read_folder(path, options, name)
+            yield from _read_folder(path, options, name, progress)
         else:
-            yield from _read_file(path, file_kind(path), options, name)
+            yield from _read_file(path, file_kind(path), options, name, progress)
+
+
+class _Counted:
+    """A binary stream that reports how many bytes are read from it."""
+
+    def __init__(self, stream: Any, report: Callable[[int], None]) -> None:
+        self.stream = stream
+        self.report = report
+        self.mode = "rb"
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.report(len(data))
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.stream.readline(size)
+        self.report(len(data))
+        return data
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def __enter__(self) -> _Counted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # -- files and folders ----------------------------------------------------------------------------
 
 
-def _read_folder(top: str, options: ReadOptions, label: str) -> Iterator[Document | BadRecord]:
+def _read_folder(
+    top: str, options: ReadOptions, label: str, progress: Callable[[int], None] | None = None
+) -> Iterator[Document | BadRecord]:
     errors: list[OSError] = []
     found = 0
     for folder, dirs, files in os.walk(top, onerror=errors.append):
@@ -279,7 +314,9 @@ def _read_folder(top: str, options: ReadOptions, label: str) -> Iterator[Documen
             if options.excludes(path):
                 continue
             found += 1
-            yield from _read_file(path, file_kind(path), options, os.path.join(label, relative))
+            yield from _read_file(
+                path, file_kind(path), options, os.path.join(label, relative), progress
+            )
     while errors:
         exc = errors.pop()
         yield BadRecord(exc.filename or top, None, f"unreadable folder: {exc.strerror or exc}")
@@ -288,17 +325,24 @@ def _read_folder(top: str, options: ReadOptions, label: str) -> Iterator[Documen
 
 
 def _read_file(
-    path: str, kind: str, options: ReadOptions, name: str | None = None
+    path: str,
+    kind: str,
+    options: ReadOptions,
+    name: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[Document | BadRecord]:
     name = path if name is None else name
     try:
+        raw: Any = open(path, "rb")
+        if progress is not None:
+            raw = _Counted(raw, progress)
         stream: BinaryIO = (
-            gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
+            gzip.GzipFile(fileobj=raw, mode="rb") if path.lower().endswith(".gz") else raw
         )
     except OSError as exc:
         yield BadRecord(name, None, f"unreadable file: {exc.strerror or exc}")
         return
-    with stream:
+    with raw, stream:
         yield from _read_stream(name, stream, kind, options)
 
 
