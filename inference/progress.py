@@ -75,12 +75,13 @@ class JobProgress:
         self.fields = " · ".join(parts)
         if phase != self.phase:
             self.phase = phase
-            self.last = 0.0  # show a new phase at once
+            self.last = 0.0
+            self._refresh(draw=True)  # a new phase is drawn at once, however short
         self._refresh()
 
     fields = ""
 
-    def _refresh(self) -> None:
+    def _refresh(self, draw: bool = False) -> None:
         if not self.enabled:
             return
         now = time.perf_counter()
@@ -90,6 +91,8 @@ class JobProgress:
         self.bar.update(
             self.task, completed=self.read_bytes, description=self.phase, counts=self.fields
         )
+        if draw:
+            self.bar.refresh()
 
     def say(self, message: str) -> None:
         """A message line on stderr, above the bar when there is one."""
@@ -108,6 +111,6 @@ class JobProgress:
     def close(self) -> None:
         if self.enabled:
             self.last = 0.0
-            self._refresh()
+            self._refresh(draw=True)
             self.bar.stop()
             self.enabled = False
