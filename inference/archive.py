@@ -15,6 +15,9 @@ Kinds, chosen by the file name (``.gz`` stripped first, then decompressed on the
   a stray quote (a quoted field that runs into a later line and breaks there, or runs to the end
   of the file or past :data:`MAX_CSV_RECORD_LINES` lines) is a bad record at the line it starts
   on, and reading goes on at the next line, so the rows after it still come out, once each.
+  One case no parser can tell from a good multi-line field: a stray quote closed by a later
+  opening quote that a line end or a comma follows (a field whose text starts with a line
+  break or a comma); the rows between are then read as that field's text.
 - anything else (``.txt``, or any file named explicitly): the whole file is one document.
 - ``-``: stdin, read as ``options.stdin_format``: ``lines`` (one document per line, blank lines
   skipped; the default), ``text`` (all of stdin is one document), ``jsonl`` or ``csv``.
@@ -30,9 +33,9 @@ as given joined with the file's relative path) for a whole-file document; ``-`` 
 one document. A leading UTF-8 byte-order mark is dropped; line ends are kept inside whole-file
 documents (offsets count them) and dropped from line documents.
 
-Bad records: a binary file (a UTF-16/32 byte-order mark, or NUL bytes in every line of its
-first 8 KiB; for a whole-file document, a NUL anywhere), a JSONL/CSV row or stdin line holding a
-NUL byte (wherever it is in the file: the other rows are read), bytes that are not
+Bad records: a binary file (a UTF-16/32 byte-order mark; for a whole-file document, a NUL byte
+anywhere), a JSONL/CSV row or stdin line holding a NUL byte (the same wherever it is in the file:
+the other rows are read), bytes that are not
 UTF-8 (or JSON escapes that make unpaired surrogates), a malformed JSON line, a row without the
 text field, empty or whitespace-only text, an unreadable file or folder, a corrupt gzip stream
 (reported at the line where it broke; the rest of that file is lost), and a file or folder that
@@ -354,7 +357,7 @@ def _read_stream(
     produced = 0
     try:
         head = stream.read(SNIFF_BYTES)
-        if _looks_binary(head):
+        if head.startswith(_WIDE_BOMS) or (kind == "text" and b"\0" in head):
             yield BadRecord(name, None, "binary file (NUL bytes; not UTF-8 text)")
             return
         if kind == "text":
@@ -377,22 +380,6 @@ def _read_stream(
         yield BadRecord(name, line, f"unreadable: {reason}")
     if not produced:
         yield BadRecord(name, None, "empty file (no record)")
-
-
-def _looks_binary(head: bytes) -> bool:
-    """A UTF-16/32 byte-order mark, or a NUL byte in every line of ``head``.
-
-    One NUL in one line of a JSONL/CSV file makes that line a bad record, wherever it is; a file
-    that is binary from its first bytes is reported once, as a whole.
-    """
-    if b"\0" not in head:
-        return False
-    if head.startswith(_WIDE_BOMS):
-        return True
-    lines = head.split(b"\n")
-    if len(lines) > 1 and len(head) == SNIFF_BYTES:
-        lines = lines[:-1]  # the last one may go on past the sniffed bytes
-    return all(b"\0" in line for line in lines if line)
 
 
 NUL_REASON = "NUL byte in the line (binary data?)"
