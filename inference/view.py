@@ -119,6 +119,14 @@ def shown(s: SentenceResult) -> bool:
     return bool(s.events or s.numbers)
 
 
+def visible(
+    doc: DocumentResult, all_sentences: bool
+) -> tuple[list[tuple[int, SentenceResult]], int]:
+    """The sentences to draw (with their indexes), and how many are left out."""
+    drawn = [(i, s) for i, s in enumerate(doc.sentences) if all_sentences or shown(s)]
+    return drawn, len(doc.sentences) - len(drawn)
+
+
 # -- terminal (rich) ------------------------------------------------------------------------------
 
 
@@ -200,13 +208,8 @@ def summary_view(
 
 def document_view(doc: DocumentResult, all_sentences: bool = False) -> list[Any]:
     """The rich renderables of one document (every sentence with ``all_sentences``)."""
-    out = [header_view(doc.id)]
-    hidden = 0
-    for index, s in enumerate(doc.sentences):
-        if all_sentences or shown(s):
-            out.append(sentence_view(index, s))
-        else:
-            hidden += 1
+    drawn, hidden = visible(doc, all_sentences)
+    out = [header_view(doc.id), *(sentence_view(index, s) for index, s in drawn)]
     return out + summary_view(doc.summary, len(doc.sentences), hidden, doc.warnings)
 
 
@@ -276,13 +279,9 @@ def html_sentence(index: int, s: SentenceResult) -> str:
 
 
 def html_document(doc: DocumentResult, all_sentences: bool = False) -> str:
+    drawn, hidden = visible(doc, all_sentences)
     parts = [f'<section class="document"><h2>{html.escape(str(doc.id))}</h2>\n']
-    hidden = 0
-    for index, s in enumerate(doc.sentences):
-        if all_sentences or shown(s):
-            parts.append(html_sentence(index, s))
-        else:
-            hidden += 1
+    parts += [html_sentence(index, s) for index, s in drawn]
     if hidden:
         parts.append(
             f'<p class="quiet">{hidden} of {len(doc.sentences)} sentences report no event</p>\n'
