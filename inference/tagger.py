@@ -329,11 +329,8 @@ class EventTagger:
         suspects = [i for i, s in enumerate(spans) if s.end - s.start > limit // 4]
         if not suspects:
             return spans, 0
-        encodings = self.encoder.tokenizer.encode_batch(
-            [text[spans[i].start : spans[i].end] for i in suspects], add_special_tokens=False
-        )
         cuts: dict[int, list[SentenceSpan]] = {}
-        for i, encoding in zip(suspects, encodings):
+        for i, encoding in self._encodings(text, spans, suspects):
             if len(encoding.ids) > limit:
                 span = spans[i]
                 pieces = []
@@ -356,6 +353,18 @@ class EventTagger:
             return spans, 0
         out = [p for i, s in enumerate(spans) for p in cuts.get(i, [s])]
         return out, len(cuts)
+
+    def _encodings(
+        self, text: str, spans: Sequence[SentenceSpan], which: Sequence[int]
+    ) -> Iterator[tuple[int, object]]:
+        """``(i, tokens of spans[i])`` for each index in ``which``, encoded a chunk at a time
+        (all of a 50 MB document's encodings at once would take gigabytes)."""
+        for begin in range(0, len(which), CHUNK_SENTENCES):
+            chunk = which[begin : begin + CHUNK_SENTENCES]
+            pieces = [text[spans[i].start : spans[i].end] for i in chunk]
+            yield from zip(
+                chunk, self.encoder.tokenizer.encode_batch(pieces, add_special_tokens=False)
+            )
 
     def iter_sentences(
         self, text: str, spans: Sequence[SentenceSpan], chunk_sentences: int = CHUNK_SENTENCES
