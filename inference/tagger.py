@@ -1,5 +1,11 @@
 """EventTagger: sentences and documents in, typed results out, on ONNX Runtime or PyTorch.
 
+Documents are split into sentences, and a sentence longer than ``max_sentence_chars`` characters
+or ``max_sentence_tokens`` tokens is cut into pieces (at a clause break or a space when there is
+one); the document result says so in its ``warnings``. A document is tagged ``chunk_sentences``
+sentences at a time (:meth:`EventTagger.iter_sentences`), so a 50 MB document needs no more model
+memory than a short one.
+
 >>> tagger = EventTagger.from_pretrained()  # doctest: +SKIP
 >>> tagger.tag(["Some 15 villages were captured by regime forces."])[0].labels  # doctest: +SKIP
 ('territorial-change',)
@@ -26,12 +32,14 @@ from conflict_events.inference.model_folder import (
     WEIGHTS_NAME,
     ModelConfig,
     ModelFolderError,
+    check_output_widths,
     default_model_dir,
     local_folder,
+    safetensors_head_widths,
 )
 from conflict_events.inference.predictor import EVENTS, NUMBERS, SCORES
 from conflict_events.inference.results import DocumentResult, NumberMention, SentenceResult
-from conflict_events.inference.splitter import split_sentences
+from conflict_events.inference.splitter import SentenceSpan, cap_span, split_sentences
 from conflict_events.inference.tokenization import Window, WindowEncoder
 
 
@@ -57,6 +65,14 @@ class OnnxBackend:
         self.path = Path(path)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
+    def output_widths(self) -> tuple[int | None, int | None]:
+        """The last dimension of ``event_logits`` and ``tag_logits`` (None when symbolic)."""
+        shapes = {o.name: o.shape for o in self.session.get_outputs()}
+        return tuple(  # type: ignore[return-value]
+            shapes[name][-1] if name in shapes and isinstance(shapes[name][-1], int) else None
+            for name in ("event_logits", "tag_logits")
+        )
+
     def __call__(
         self, input_ids: np.ndarray, attention_mask: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -78,6 +94,11 @@ def _check_sentences(sentences: Sequence[str]) -> list[str]:
     return out
 
 
+MAX_SENTENCE_CHARS = 2000  # a longer "sentence" (a table, an unpunctuated dump) is cut in pieces
+MAX_SENTENCE_TOKENS = 512  # ... and so is one of more tokens (about 5 model windows)
+CHUNK_SENTENCES = 512  # sentences per model pass over documents
+
+
 class EventTagger:
     """Tags sentences and documents with event labels and role-tagged numbers.
 
@@ -96,12 +117,18 @@ class EventTagger:
         backend: Backend,
         batch_size: int = 32,
         path: Path | None = None,
+        max_sentence_chars: int = MAX_SENTENCE_CHARS,
+        max_sentence_tokens: int = MAX_SENTENCE_TOKENS,
     ) -> None:
+        if max_sentence_chars < 1 or max_sentence_tokens < 1:
+            raise ValueError("max_sentence_chars and max_sentence_tokens must be at least 1")
         self.config = config
         self.encoder = encoder
         self.backend = backend
         self.batch_size = batch_size
         self.path = path
+        self.max_sentence_chars = max_sentence_chars
+        self.max_sentence_tokens = max_sentence_tokens
         self.name = "model"
         self.second_pass: EventTagger | None = None
         self.margin = 0.0
@@ -116,6 +143,8 @@ class EventTagger:
             self.backend,
             self.batch_size,
             self.path,
+            self.max_sentence_chars,
+            self.max_sentence_tokens,
         )
         other.name = name or ("model+reconcile" if reconcile else "model")
         other.second_pass, other.margin = self.second_pass, self.margin
@@ -169,7 +198,15 @@ class EventTagger:
             )
         if not 0 < margin <= 0.5:
             raise ValueError(f"margin must be in (0, 0.5], not {margin}")
-        cascade = EventTagger(self.config, self.encoder, self.backend, self.batch_size, self.path)
+        cascade = EventTagger(
+            self.config,
+            self.encoder,
+            self.backend,
+            self.batch_size,
+            self.path,
+            self.max_sentence_chars,
+            self.max_sentence_tokens,
+        )
         cascade.second_pass, cascade.margin = tagger, margin
         return cascade
 
@@ -219,10 +256,14 @@ class EventTagger:
                 raise ModelFolderError(
                     f"{folder}: no ONNX file; run `conflict-events export --model {folder}`"
                 )
-            runtime: Backend = OnnxBackend(onnx_file, threads)
+            onnx_runtime = OnnxBackend(onnx_file, threads)
+            check_output_widths(folder, config, onnx_file.name, *onnx_runtime.output_widths())
+            runtime: Backend = onnx_runtime
         elif backend == "torch":
             if not (folder / WEIGHTS_NAME).is_file():
                 raise ModelFolderError(f"{folder}: no {WEIGHTS_NAME} and no ONNX file")
+            widths = safetensors_head_widths(folder / WEIGHTS_NAME)
+            check_output_widths(folder, config, WEIGHTS_NAME, *widths)
             try:
                 from conflict_events.model.torch_backend import TorchBackend
             except ImportError as exc:
@@ -329,34 +370,135 @@ class EventTagger:
     # -- documents ------------------------------------------------------------------------
 
     def tag_documents(self, documents: Iterable[str | tuple[str, str]]) -> list[DocumentResult]:
-        """Split documents into sentences, tag them in shared batches, reassemble with document offsets."""
+        """Split documents into sentences, tag them in shared batches, reassemble with document offsets.
+
+        ``documents``: a list (or any iterable) of texts or ``(id, text)`` pairs; a bare string
+        raises ``TypeError`` (wrap one document in a list).
+        """
         return list(self.iter_tag_documents(documents))
 
     def iter_tag_documents(
-        self, documents: Iterable[str | tuple[str, str]], chunk_sentences: int = 512
+        self, documents: Iterable[str | tuple[str, str]], chunk_sentences: int = CHUNK_SENTENCES
     ) -> Iterator[DocumentResult]:
         """Stream :class:`DocumentResult` objects in input order, holding a bounded number of sentences."""
-        pending: list[tuple[str | None, str, list]] = []
+        if isinstance(documents, (str, bytes)):
+            raise TypeError(
+                "tag_documents() takes a list of documents, not one "
+                f"{type(documents).__name__}; wrap a single document in a list"
+            )
+        pending: list[tuple[str | None, str, list[SentenceSpan], tuple[str, ...]]] = []
         count = 0
         for item in documents:
             doc_id, text = (None, item) if isinstance(item, str) else item
             if not isinstance(text, str):
                 raise TypeError(f"document {doc_id!r}: text is {type(text).__name__}, not str")
-            spans = split_sentences(text)
-            pending.append((doc_id, text, spans))
+            spans, warnings = self.split_document(text)
+            pending.append((doc_id, text, spans, warnings))
             count += len(spans)
             if count >= chunk_sentences:
-                yield from self._tag_pending(pending)
+                yield from self._tag_pending(pending, chunk_sentences)
                 pending, count = [], 0
         if pending:
-            yield from self._tag_pending(pending)
+            yield from self._tag_pending(pending, chunk_sentences)
 
-    def _tag_pending(self, pending: list[tuple[str | None, str, list]]) -> Iterator[DocumentResult]:
+    def split_document(self, text: str) -> tuple[list[SentenceSpan], tuple[str, ...]]:
+        """The document's sentences, over-long ones cut to the caps, and a warning per kind of cut."""
+        spans = split_sentences(text)
+        chars_cut = sum(1 for s in spans if s.end - s.start > self.max_sentence_chars)
+        if chars_cut:
+            spans = [p for s in spans for p in cap_span(text, s, self.max_sentence_chars)]
+        spans, tokens_cut = self._cap_tokens(text, spans)
+        warnings = []
+        if chars_cut:
+            warnings.append(
+                f"{chars_cut} sentence(s) longer than {self.max_sentence_chars} characters "
+                "were cut into pieces"
+            )
+        if tokens_cut:
+            warnings.append(
+                f"{tokens_cut} sentence(s) longer than {self.max_sentence_tokens} tokens "
+                "were cut into pieces"
+            )
+        return spans, tuple(warnings)
+
+    def _cap_tokens(self, text: str, spans: list[SentenceSpan]) -> tuple[list[SentenceSpan], int]:
+        """Cut sentences of more than ``max_sentence_tokens`` tokens; how many were cut."""
+        limit = self.max_sentence_tokens
+        # A WordPiece token covers at least one character (a byte-level BPE token a quarter of
+        # one), so only sentences longer than that many characters need tokenising here.
+        wordpiece = type(self.encoder.tokenizer.model).__name__ == "WordPiece"
+        longest = limit if wordpiece else limit // 4
+        suspects = [i for i, s in enumerate(spans) if s.end - s.start > longest]
+        if not suspects:
+            return spans, 0
+        cuts: dict[int, list[SentenceSpan]] = {}
+        for i, encoding in self._encodings(text, spans, suspects):
+            if len(encoding.ids) > limit:
+                span = spans[i]
+                pieces = []
+                while True:
+                    # Cut before the first token past the limit (as characters), then check the rest.
+                    size = max(1, encoding.offsets[limit][0])
+                    first, *rest = cap_span(text, span, size)
+                    pieces.append(first)
+                    if not rest:
+                        break
+                    span = SentenceSpan(rest[0].start, span.end)
+                    encoding = self.encoder.tokenizer.encode(
+                        text[span.start : span.end], add_special_tokens=False
+                    )
+                    if len(encoding.ids) <= limit:
+                        pieces.append(span)
+                        break
+                cuts[i] = pieces
+        if not cuts:
+            return spans, 0
+        out = [p for i, s in enumerate(spans) for p in cuts.get(i, [s])]
+        return out, len(cuts)
+
+    def _encodings(
+        self, text: str, spans: Sequence[SentenceSpan], which: Sequence[int]
+    ) -> Iterator[tuple[int, object]]:
+        """``(i, tokens of spans[i])`` for each index in ``which``, encoded a chunk at a time
+        (all of a 50 MB document's encodings at once would take gigabytes)."""
+        for begin in range(0, len(which), CHUNK_SENTENCES):
+            chunk = which[begin : begin + CHUNK_SENTENCES]
+            pieces = [text[spans[i].start : spans[i].end] for i in chunk]
+            yield from zip(
+                chunk, self.encoder.tokenizer.encode_batch(pieces, add_special_tokens=False)
+            )
+
+    def iter_sentences(
+        self, text: str, spans: Sequence[SentenceSpan], chunk_sentences: int = CHUNK_SENTENCES
+    ) -> Iterator[SentenceResult]:
+        """Tag a document's sentences ``chunk_sentences`` at a time, with document offsets."""
+        for begin in range(0, len(spans), chunk_sentences):
+            piece = spans[begin : begin + chunk_sentences]
+            tagged = self.tag([text[s.start : s.end] for s in piece])
+            for span, r in zip(piece, tagged, strict=True):
+                yield SentenceResult(
+                    r.text,
+                    span.start,
+                    span.end,
+                    r.events,
+                    tuple(n.shifted(span.start) for n in r.numbers),
+                )
+
+    def _tag_pending(
+        self,
+        pending: list[tuple[str | None, str, list[SentenceSpan], tuple[str, ...]]],
+        chunk_sentences: int,
+    ) -> Iterator[DocumentResult]:
         from conflict_events.inference.summary import summarize
 
-        flat = [text[s.start : s.end] for _, text, spans in pending for s in spans]
+        if len(pending) == 1:  # one document (perhaps a very long one): in chunks of sentences
+            doc_id, text, spans, warnings = pending[0]
+            sentences = list(self.iter_sentences(text, spans, chunk_sentences))
+            yield DocumentResult(doc_id, text, tuple(sentences), summarize(sentences), warnings)
+            return
+        flat = [text[s.start : s.end] for _, text, spans, _ in pending for s in spans]
         tagged = iter(self.tag(flat))
-        for doc_id, text, spans in pending:
+        for doc_id, text, spans, warnings in pending:
             sentences = []
             for span in spans:
                 r = next(tagged)
@@ -369,4 +511,4 @@ class EventTagger:
                         tuple(n.shifted(span.start) for n in r.numbers),
                     )
                 )
-            yield DocumentResult(doc_id, text, tuple(sentences), summarize(sentences))
+            yield DocumentResult(doc_id, text, tuple(sentences), summarize(sentences), warnings)

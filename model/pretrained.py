@@ -21,12 +21,14 @@ from pathlib import Path
 
 from conflict_events.inference.labels import LabelSchema
 from conflict_events.inference.model_folder import (
+    CONFIG_NAME,
     ENCODER_DIR,
     TOKENIZER_NAME,
     WEIGHTS_NAME,
     ModelConfig,
     ModelFolderError,
     local_folder,
+    make_readable,
 )
 from conflict_events.inference.tokenization import WindowEncoder
 from conflict_events.model.modeling import JointEventModel
@@ -186,7 +188,13 @@ class EventModel:
             encoder = AutoModel.from_config(AutoConfig.for_model(model_type, **enc_cfg))
         net = cls.build_net(encoder, config)
         state = load_file(str(weights))
-        missing, unexpected = net.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = net.load_state_dict(state, strict=False)
+        except RuntimeError as exc:  # a head whose size is not the config's label count
+            first = str(exc).strip().splitlines()[-1].strip()
+            raise ModelFolderError(
+                f"{folder}: the weights do not match {CONFIG_NAME}'s labels ({first})"
+            ) from None
         if encoder_dir.is_dir():
             missing = [k for k in missing if not k.startswith("encoder.")]
         # Some encoders register non-persistent buffers (position ids); anything else is a mismatch.
@@ -221,6 +229,10 @@ class EventModel:
             if not k.startswith("encoder.")
         }
         save_file(heads, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        # safetensors writes 0600 through a temporary file; every other file is 0644.
+        for written in (folder / WEIGHTS_NAME, *encoder_dir.iterdir()):
+            if written.is_file():
+                make_readable(written)
         return folder
 
     def tagger(self, batch_size: int = 32):

@@ -2,7 +2,8 @@
 
     conflict-events train --train data/corpus/train.jsonl --dev data/corpus/dev.jsonl --out runs/x
 
-``train(cfg)`` reads the inputs (refusing held-out data), builds the model (a base encoder, or
+``train(cfg)`` reads the inputs (refusing held-out data, and records that fail the checks of
+``data validate``: exit 2 naming file:line, before any training), builds the model (a base encoder, or
 ``--init-model``) and calls ``fit()``, which does the training (see ``training/loop.py``); then it
 writes the model card. The network's architecture (pooling, dropout) comes from the config and
 is saved in ``config.json``. A killed run resumes from ``OUT/checkpoint`` when its config
@@ -36,6 +37,10 @@ from conflict_events.training.loss import compute_loss, joint_loss, positive_wei
 log = logging.getLogger("conflict_events.training")
 
 
+class TrainInputError(ValueError):
+    """Training inputs refused before any training: the message says which file and line."""
+
+
 def build_schema(cfg: TrainConfig) -> LabelSchema:
     roles, role_events = [], {}
     for spec in cfg.extra_roles:
@@ -59,10 +64,13 @@ def train(cfg: TrainConfig) -> Path:
         return out
     labels = build_schema(cfg)
     label_map = parse_label_map(cfg.label_map)
-    train_examples = load_inputs(cfg.train, labels, label_map, cfg.seed, cfg.allow_heldout)
-    dev_examples = load_inputs(cfg.dev, labels, label_map, cfg.seed, cfg.allow_heldout)
+    try:
+        train_examples = load_inputs(cfg.train, labels, label_map, cfg.seed, cfg.allow_heldout)
+        dev_examples = load_inputs(cfg.dev, labels, label_map, cfg.seed, cfg.allow_heldout)
+    except (ValueError, OSError) as exc:  # bad records, unknown labels, held-out data, no file
+        raise TrainInputError(str(exc)) from None
     if not train_examples:
-        raise ValueError("no training records (pass --train FILE...)")
+        raise TrainInputError("no training records (pass --train FILE...)")
     if cfg.init_model:
         model = EventModel.from_pretrained(cfg.init_model, labels)
     else:
@@ -89,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         train(cfg)
-    except RunFolderError as exc:  # another run in --out: say which fields differ, no traceback
+    except (RunFolderError, TrainInputError) as exc:  # refused before training: no traceback
         print(f"conflict-events train: error: {exc}", file=sys.stderr)
         return 2
     return 0
