@@ -69,7 +69,16 @@ def test_teacher_targets_train_a_student_on_unlabelled_records(tiny_base, tmp_pa
 
 def test_cached_teacher_targets_are_reused(tiny_base, tmp_path, monkeypatch):
     teacher = _train(tiny_base, tmp_path, "teacher")
-    _train(tiny_base, tmp_path, "student", "--teacher", str(teacher), "--max-steps", "1")
+    _train(
+        tiny_base,
+        tmp_path,
+        "student",
+        "--teacher",
+        str(teacher),
+        "--max-steps",
+        "1",
+        "--keep-checkpoint",
+    )
     from conflict_events.training.distil import Teacher
 
     def fail(self, texts):
