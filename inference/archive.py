@@ -49,7 +49,7 @@ import os
 import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 STDIN = "-"
@@ -65,12 +65,17 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Document:
-    """One document to tag: its id, its text, and where it was read (``line`` is 1-based)."""
+    """One document to tag: its id, its text, and where it was read (``line`` is 1-based).
+
+    ``meta``: what the source says about the document beyond its text (a web page's URL and
+    declared date, a PDF's page offsets), written next to the results.
+    """
 
     id: str
     text: str
     file: str
     line: int | None = None
+    meta: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_pair(self) -> tuple[str, str]:
         """``(id, text)``, what :meth:`EventTagger.iter_tag_documents` takes."""

@@ -32,6 +32,14 @@ HEAVY = (
     "conflict_events.training",
     "sklearn",
     "pandas",
+    # The [formats], [ray] and [spark] extras: loaded only by the code that reads or runs them.
+    "ray",
+    "pyspark",
+    "pyarrow",
+    "trafilatura",
+    "htmldate",
+    "warcio",
+    "pypdf",
 )
 
 
@@ -39,6 +47,8 @@ def test_light_import_pulls_in_nothing_heavy():
     code = (
         "import sys, time; t = time.perf_counter(); import conflict_events.inference; "
         "from conflict_events.inference import tagger, numbers, splitter, decoding, cli; "
+        "from conflict_events.inference import runner, writers, html_reader, warc_reader; "
+        "from conflict_events.inference import pdf_reader, ray_job, spark_job; "
         "print(time.perf_counter() - t); "
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
     )
