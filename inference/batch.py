@@ -83,7 +83,7 @@ CSV_COLUMNS = (
     "role",
     "unit",
 )
-FORMATS = ("jsonl", "csv")
+FORMATS = ("jsonl", "csv", "parquet")
 CHUNK_DOCUMENTS = 64  # a chunk of work: at most this many documents ...
 CHUNK_CHARS = 50_000  # ... or this many characters (one longer document is a chunk by itself)
 MAX_DUPLICATE_WARNINGS = 10
@@ -434,6 +434,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fp32", action="store_true", help="use model.onnx rather than the int8 model.int8.onnx"
     )
+    engines = parser.add_argument_group(
+        "engines",
+        "--engine ray: Ray actors write shard files (see conflict_events.inference.tag_ray)",
+    )
+    engines.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine, --workers processes (default); ray: Ray actors, shards in --out DIR",
+    )
+    engines.add_argument(
+        "--actors", type=int, default=1, metavar="N", help="ray: actors (default: 1)"
+    )
+    engines.add_argument(
+        "--cpus-per-actor",
+        type=int,
+        default=1,
+        metavar="N",
+        help="ray: CPUs (and runtime threads) per actor (default: 1)",
+    )
+    engines.add_argument(
+        "--shard-size",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="ray: input records per shard file (default: 10000)",
+    )
+    engines.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="ray: a running cluster (auto, ray://host:10001); default: start Ray here",
+    )
     parser.add_argument(
         "-q",
         "--quiet",
@@ -502,6 +534,8 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
     if args.out and args.errors and os.path.realpath(args.out) == os.path.realpath(args.errors):
         raise InputError("--out and --errors name the same file")
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
+    if fmt == "parquet":
+        raise InputError("--format parquet is written by --engine ray (shards)")
     exclude = tuple(p for p in (args.out, args.errors) if p)
     options = ReadOptions(
         args.text_field, args.id_field, parse_glob(args.glob), args.stdin_format, exclude
@@ -511,6 +545,8 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return _run_ray(args)
     try:
         options, fmt = _settings(args)
     except InputError as exc:
@@ -586,6 +622,35 @@ def run(args: argparse.Namespace) -> int:
         status = 1
     print(_summary(counts, time.perf_counter() - started, args, status), file=sys.stderr)
     return status
+
+
+def _run_ray(args: argparse.Namespace) -> int:
+    for flag in ("actors", "cpus_per_actor", "shard_size"):
+        if getattr(args, flag) < 1:
+            return _usage_error(f"--{flag.replace('_', '-')} must be at least 1")
+    if args.workers != 1 or args.resume or args.errors:
+        return _usage_error(
+            "--engine ray takes --actors (not --workers), resumes by itself (no --resume) and "
+            "writes bad records as error rows in the shards (no --errors)"
+        )
+    from conflict_events.inference.cli import missing_modules
+
+    missing = missing_modules(("ray", "pyarrow"))
+    if missing:
+        return _usage_error(
+            f"--engine ray needs {', '.join(missing)}: pip install 'conflict-events[ray]'"
+        )
+    exclude = (args.out,) if args.out else ()
+    try:
+        options = ReadOptions(
+            args.text_field, args.id_field, parse_glob(args.glob), args.stdin_format, exclude
+        )
+        check_inputs(args.inputs, options)
+    except InputError as exc:
+        return _usage_error(str(exc))
+    from conflict_events.inference.tag_ray import run_ray
+
+    return run_ray(args, options)
 
 
 def _write_one(

@@ -42,8 +42,11 @@ class RayTagger:
     def __call__(self, batch: Any) -> Any:
         import pyarrow as pa
 
-        rows = tag_rows(batch.to_pylist(), self.tagger, self.columns, self.include_text)
-        return pa.Table.from_pylist(rows, schema=self.schema)
+        return pa.Table.from_pylist(self.tag_rows(batch.to_pylist()), schema=self.schema)
+
+    def tag_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Output rows for input rows (what a plain actor of this class is asked to do)."""
+        return tag_rows(rows, self.tagger, self.columns, self.include_text)
 
 
 def tag_dataset(
@@ -78,3 +81,58 @@ def tag_dataset(
         compute=ray.data.ActorPoolStrategy(size=actors),
         num_cpus=cpus_per_actor,
     )
+
+
+def start_ray(address: str | None = None, cpus: int | None = None) -> None:
+    """Connect to a cluster (``address``, e.g. ``ray://head:10001`` or ``auto``) or start Ray on
+    this machine with ``cpus`` CPUs; nothing when Ray is already running in this process."""
+    import ray
+
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, log_to_driver=False)
+    else:
+        ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False)
+
+
+class ShardTagger:
+    """A ``tag_shard`` for :func:`conflict_events.inference.shards.write_shards`: input rows in,
+    output rows out, in the same order; :meth:`close` ends its actors.
+
+    The actors (:class:`RayTagger` as plain Ray actors) are started once and serve every shard,
+    so each loads the model once per job, not once per shard as a Ray Data pipeline per shard
+    would; ``ActorPool.map`` hands batches to idle actors and returns the results in order.
+    """
+
+    def __init__(
+        self,
+        spec: TaggerSpec,
+        actors: int = 1,
+        cpus_per_actor: int = 1,
+        batch_documents: int = BATCH_DOCUMENTS,
+        include_text: bool = False,
+    ) -> None:
+        import ray
+        from ray.util import ActorPool
+
+        remote = ray.remote(num_cpus=cpus_per_actor)(RayTagger)
+        self.actors = [
+            remote.remote(spec, Columns(), include_text, cpus_per_actor) for _ in range(actors)
+        ]
+        self.pool = ActorPool(self.actors)
+        self.batch_documents = batch_documents
+
+    def __call__(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        size = self.batch_documents
+        batches = [rows[i : i + size] for i in range(0, len(rows), size)]
+        out: list[dict[str, Any]] = []
+        for part in self.pool.map(lambda actor, batch: actor.tag_rows.remote(batch), batches):
+            out.extend(part)
+        return out
+
+    def close(self) -> None:
+        import ray
+
+        for actor in self.actors:
+            ray.kill(actor)

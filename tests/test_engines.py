@@ -218,3 +218,68 @@ def test_from_pretrained_passes_runtime_options_through(decisive_model):
     assert unset.backend.threads >= 1  # set explicitly, never left to the runtime
     with pytest.raises(ValueError, match="no attribute"):
         EventTagger.from_pretrained(decisive_model, session_options={"no_such_option": 1})
+
+
+def _tag_ray_command(source: Path, model: Path, out: Path) -> list[str]:
+    return [
+        "tag",
+        str(source),
+        "--model",
+        str(model),
+        "--id-field",
+        "id",
+        "--engine",
+        "ray",
+        "--actors",
+        "2",
+        "--shard-size",
+        "50",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
+
+
+def test_killed_ray_run_completes_on_rerun(ray_local, decisive_model, documents, tmp_path):
+    """Kill the job (driver and its Ray processes) after some shards; the same command then
+    finishes it: every record exactly once, the bad line as an error row."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from collections import Counter
+
+    from conflict_events.inference.shards import read_shards
+
+    docs = documents[:400]
+    source = tmp_path / "docs.jsonl"
+    lines = [json.dumps(d) + "\n" for d in docs]
+    lines.insert(120, '{"id": "broken", "text": \n')
+    source.write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / "shards"
+    argv = _tag_ray_command(source, decisive_model, out)
+    job = subprocess.Popen(
+        [sys.executable, "-m", "conflict_events.inference.cli", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: the kill takes Ray's processes too
+    )
+    deadline = time.monotonic() + 180
+    while len(list(out.glob("part-*.parquet"))) < 2 and job.poll() is None:
+        assert time.monotonic() < deadline, "no shard written in 180 s"
+        time.sleep(0.2)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    done_before = len(list(out.glob("part-*.parquet")))
+    assert 2 <= done_before < 9, "the job must be killed part way (9 shards in all)"
+
+    assert main(argv) == 1  # in this process (Ray already up); 1: the broken line failed
+    rows = list(read_shards(out))
+    counts = Counter(r["id"] for r in rows)
+    assert len(rows) == 401 and max(counts.values()) == 1
+    assert {d["id"] for d in docs} <= set(counts)
+    [error] = [r for r in rows if r["error"]]
+    assert error["id"] == f"{source}:121" and "malformed JSON" in error["error"]
+    assert [r["id"] for r in rows if not r["error"]] == [d["id"] for d in docs]  # input order
+    assert main(argv) == 0  # nothing left to do
