@@ -104,7 +104,7 @@ def write_shards(
     """Tag ``items`` shard by shard into ``folder`` (made ready by :func:`prepare_folder`).
 
     ``tag_shard`` takes a shard's input rows and returns one output row per input row, in
-    order (:func:`conflict_events.inference.ray_job.shard_tagger`).
+    order (:class:`conflict_events.inference.ray_job.ShardTagger`).
     """
     if fmt not in SHARD_FORMATS:
         raise ValueError(f"shard format must be one of {SHARD_FORMATS}, not {fmt!r}")
