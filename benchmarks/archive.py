@@ -130,7 +130,7 @@ def run_tag(
         "--out",
         str(out),
     ]
-    command += ["--workers", str(workers), "--quiet", "--id-field", "id", *extra]
+    command += ["--workers", str(workers), "--quiet", "--id-field", "id", "--overwrite", *extra]
     if model:
         command += ["--model", model]
     started = time.perf_counter()

@@ -10,14 +10,19 @@ Kinds, chosen by the file name (``.gz`` stripped first, then decompressed on the
 - ``.jsonl`` / ``.ndjson``: one JSON object per line; the text is ``options.text_field``. Blank
   lines are skipped.
 - ``.csv``: a header row, then one document per row; the text is the ``options.text_field``
-  column. Quoted fields may span lines; a row's line is the line it starts on.
+  column. Quoted fields may span lines; a row's line is the line it starts on. The parser is
+  strict and each row is checked: a row with another number of fields than the header (ragged),
+  a stray quote (a quoted field that runs into a later line and breaks there, or runs to the end
+  of the file or past :data:`MAX_CSV_RECORD_LINES` lines) is a bad record at the line it starts
+  on, and reading goes on at the next line, so the rows after it still come out, once each.
 - anything else (``.txt``, or any file named explicitly): the whole file is one document.
 - ``-``: stdin, read as ``options.stdin_format``: ``lines`` (one document per line, blank lines
   skipped; the default), ``text`` (all of stdin is one document), ``jsonl`` or ``csv``.
 
 Folders are walked recursively in sorted order, keeping files whose name matches one of
 ``options.glob`` (default ``*.txt,*.jsonl,*.csv`` and their ``.gz``); symbolic links to folders are
-not followed.
+not followed. Files that are the job's own output (``options.exclude``) are left out by path and
+by device and inode, so a hard link to the output is recognised too.
 
 Ids: the ``options.id_field`` value when it is set and present (a string or an integer);
 otherwise ``path:line`` for a JSONL/CSV row or stdin line and the path (as given, or the folder
@@ -25,7 +30,9 @@ as given joined with the file's relative path) for a whole-file document; ``-`` 
 one document. A leading UTF-8 byte-order mark is dropped; line ends are kept inside whole-file
 documents (offsets count them) and dropped from line documents.
 
-Bad records: a file with NUL bytes in its first 8 KiB (binary, or UTF-16), bytes that are not
+Bad records: a binary file (a UTF-16/32 byte-order mark, or NUL bytes in every line of its
+first 8 KiB; for a whole-file document, a NUL anywhere), a JSONL/CSV row or stdin line holding a
+NUL byte (wherever it is in the file: the other rows are read), bytes that are not
 UTF-8 (or JSON escapes that make unpaired surrogates), a malformed JSON line, a row without the
 text field, empty or whitespace-only text, an unreadable file or folder, a corrupt gzip stream
 (reported at the line where it broke; the rest of that file is lost), and a file or folder that
@@ -41,6 +48,7 @@ Document(id='-:1', text='Two were killed.', file='-', line=1)
 
 from __future__ import annotations
 
+import codecs
 import csv
 import fnmatch
 import gzip
@@ -48,6 +56,7 @@ import json
 import os
 import sys
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -56,6 +65,8 @@ STDIN = "-"
 DEFAULT_GLOB = ("*.txt", "*.jsonl", "*.csv", "*.txt.gz", "*.jsonl.gz", "*.csv.gz")
 STDIN_FORMATS = ("lines", "text", "jsonl", "csv")
 SNIFF_BYTES = 8192
+MAX_CSV_RECORD_LINES = 10_000  # a quoted field spanning more lines is taken for a stray quote
+_WIDE_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _READ_ERRORS = (OSError, EOFError, zlib.error)  # EOFError, zlib.error: truncated or corrupt gzip
 
 
@@ -111,7 +122,8 @@ class ReadOptions:
     """How to read records: field names, folder filter, stdin format, files to leave out.
 
     ``exclude`` holds paths (the job's own output and errors files) that a folder walk skips,
-    so ``tag DIR --out DIR/out.jsonl`` does not read its own output.
+    so ``tag DIR --out DIR/out.jsonl`` does not read its own output; they are compared by real
+    path and, when they exist, by device and inode (a hard link is the same file).
     """
 
     text_field: str = "text"
@@ -119,6 +131,7 @@ class ReadOptions:
     glob: tuple[str, ...] = DEFAULT_GLOB
     stdin_format: str = "lines"
     exclude: tuple[str, ...] = ()
+    exclude_ids: frozenset = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.stdin_format not in STDIN_FORMATS:
@@ -126,7 +139,27 @@ class ReadOptions:
                 f"stdin format must be one of {', '.join(STDIN_FORMATS)}, not {self.stdin_format!r}"
             )
         object.__setattr__(self, "glob", tuple(self.glob))
+        ids = {file_identity(p) for p in self.exclude} - {None}
+        object.__setattr__(self, "exclude_ids", frozenset(ids))
         object.__setattr__(self, "exclude", tuple(os.path.realpath(p) for p in self.exclude))
+
+    def excludes(self, path: str) -> bool:
+        """Is ``path`` one of the excluded files (same real path, or same device and inode)?"""
+        if os.path.realpath(path) in self.exclude:
+            return True
+        return bool(self.exclude_ids) and file_identity(path) in self.exclude_ids
+
+
+def file_identity(path: str | int) -> tuple[int, int] | None:
+    """``(device, inode)`` of a path or open file descriptor; None when it cannot be read.
+
+    Two names for one file (``a.jsonl``, ``./a.jsonl``, a hard link) have one identity.
+    """
+    try:
+        info = os.fstat(path) if isinstance(path, int) else os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_dev, info.st_ino
 
 
 def parse_glob(text: str) -> tuple[str, ...]:
@@ -139,6 +172,11 @@ def parse_glob(text: str) -> tuple[str, ...]:
     if not patterns:
         raise InputError(f"--glob {text!r} names no pattern")
     return patterns
+
+
+def matches_glob(name: str, relative: str, glob: Sequence[str]) -> bool:
+    """Does a file in a folder (its name, its path relative to the folder) match a pattern?"""
+    return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p) for p in glob)
 
 
 def file_kind(path: str) -> str:
@@ -157,39 +195,78 @@ def file_kind(path: str) -> str:
     return "text"
 
 
-def check_inputs(inputs: Sequence[str], options: ReadOptions = ReadOptions()) -> None:
-    """Fail fast, before any work, on inputs that are not there or not allowed."""
+def check_inputs(
+    inputs: Sequence[str], options: ReadOptions = ReadOptions(), stdin_fd: int | None = 0
+) -> None:
+    """Fail fast, before any work, on inputs that are not there or not allowed.
+
+    An input that is the job's own output or errors file under any name (a hard link, stdin
+    redirected from it: ``stdin_fd``) is refused: writing would destroy it.
+    """
     if not inputs:
         raise InputError("no input: name files, folders, or - for stdin")
     if list(inputs).count(STDIN) > 1:
         raise InputError("stdin (-) is named more than once")
     for path in inputs:
         if path == STDIN:
+            if sys.stdin is None:  # fd 0 was closed when Python started
+                raise InputError("stdin (-) is closed; redirect it from a file or a pipe")
+            if stdin_fd is not None and file_identity(stdin_fd) in options.exclude_ids:
+                raise InputError("stdin is read from this job's own output or errors file")
             continue
         if not os.path.lexists(path):
             raise InputError(f"{path}: no such file or folder")
-        if os.path.realpath(path) in options.exclude:
-            raise InputError(f"{path}: is this job's own output or errors file")
+        if options.excludes(path):
+            raise InputError(f"{path}: is this job's own output or errors file (the same file)")
+        if options.exclude_ids and os.path.isdir(path):
+            _check_folder_links(path, options)
+
+
+def _check_folder_links(top: str, options: ReadOptions) -> None:
+    """A file in an input folder that is the output under another name (a hard link) is refused.
+
+    The walk would skip it, and writing the output would then destroy it.
+    """
+    for folder, _dirs, files in os.walk(top):
+        for name in files:
+            path = os.path.join(folder, name)
+            if os.path.realpath(path) in options.exclude:
+                continue  # the output itself, by its own name: skipped by the walk
+            if file_identity(path) in options.exclude_ids:
+                raise InputError(
+                    f"{path}: is this job's own output or errors file under another name (a hard link)"
+                )
 
 
 def read_archive(
-    inputs: Iterable[str], options: ReadOptions = ReadOptions(), stdin: BinaryIO | None = None
+    inputs: Iterable[str],
+    options: ReadOptions = ReadOptions(),
+    stdin: BinaryIO | None = None,
+    names: Sequence[str] | None = None,
 ) -> Iterator[Document | BadRecord]:
-    """Every document of every input, in order, with a :class:`BadRecord` for each bad one."""
-    for path in inputs:
+    """Every document of every input, in order, with a :class:`BadRecord` for each bad one.
+
+    ``names`` (one per input) replaces each input's path in ids and reports: a resumed job reads
+    ``./a.jsonl`` under the name ``a.jsonl`` it had the first time, so its ids do not change.
+    """
+    inputs = list(inputs)
+    for path, name in zip(inputs, inputs if names is None else names, strict=True):
         if path == STDIN:
+            if stdin is None and sys.stdin is None:  # fd 0 closed: Python has no sys.stdin
+                yield BadRecord(STDIN, None, "unreadable: stdin is closed")
+                continue
             stream = stdin if stdin is not None else sys.stdin.buffer
             yield from _read_stream(STDIN, stream, options.stdin_format, options)
         elif os.path.isdir(path):
-            yield from _read_folder(path, options)
+            yield from _read_folder(path, options, name)
         else:
-            yield from _read_file(path, file_kind(path), options)
+            yield from _read_file(path, file_kind(path), options, name)
 
 
 # -- files and folders ----------------------------------------------------------------------------
 
 
-def _read_folder(top: str, options: ReadOptions) -> Iterator[Document | BadRecord]:
+def _read_folder(top: str, options: ReadOptions, label: str) -> Iterator[Document | BadRecord]:
     errors: list[OSError] = []
     found = 0
     for folder, dirs, files in os.walk(top, onerror=errors.append):
@@ -202,31 +279,32 @@ def _read_folder(top: str, options: ReadOptions) -> Iterator[Document | BadRecor
         for name in sorted(files):
             path = os.path.join(folder, name)
             relative = os.path.relpath(path, top)
-            if not any(
-                fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p) for p in options.glob
-            ):
+            if not matches_glob(name, relative, options.glob):
                 continue
-            if os.path.realpath(path) in options.exclude:
+            if options.excludes(path):
                 continue
             found += 1
-            yield from _read_file(path, file_kind(path), options)
+            yield from _read_file(path, file_kind(path), options, os.path.join(label, relative))
     while errors:
         exc = errors.pop()
         yield BadRecord(exc.filename or top, None, f"unreadable folder: {exc.strerror or exc}")
     if not found:
-        yield BadRecord(top, None, f"no file matches --glob {','.join(options.glob)}")
+        yield BadRecord(label, None, f"no file matches --glob {','.join(options.glob)}")
 
 
-def _read_file(path: str, kind: str, options: ReadOptions) -> Iterator[Document | BadRecord]:
+def _read_file(
+    path: str, kind: str, options: ReadOptions, name: str | None = None
+) -> Iterator[Document | BadRecord]:
+    name = path if name is None else name
     try:
         stream: BinaryIO = (
             gzip.open(path, "rb") if path.lower().endswith(".gz") else open(path, "rb")
         )
     except OSError as exc:
-        yield BadRecord(path, None, f"unreadable file: {exc.strerror or exc}")
+        yield BadRecord(name, None, f"unreadable file: {exc.strerror or exc}")
         return
     with stream:
-        yield from _read_stream(path, stream, kind, options)
+        yield from _read_stream(name, stream, kind, options)
 
 
 def _read_stream(
@@ -237,7 +315,7 @@ def _read_stream(
     produced = 0
     try:
         head = stream.read(SNIFF_BYTES)
-        if b"\0" in head:
+        if _looks_binary(head):
             yield BadRecord(name, None, "binary file (NUL bytes; not UTF-8 text)")
             return
         if kind == "text":
@@ -260,6 +338,25 @@ def _read_stream(
         yield BadRecord(name, line, f"unreadable: {reason}")
     if not produced:
         yield BadRecord(name, None, "empty file (no record)")
+
+
+def _looks_binary(head: bytes) -> bool:
+    """A UTF-16/32 byte-order mark, or a NUL byte in every line of ``head``.
+
+    One NUL in one line of a JSONL/CSV file makes that line a bad record, wherever it is; a file
+    that is binary from its first bytes is reported once, as a whole.
+    """
+    if b"\0" not in head:
+        return False
+    if head.startswith(_WIDE_BOMS):
+        return True
+    lines = head.split(b"\n")
+    if len(lines) > 1 and len(head) == SNIFF_BYTES:
+        lines = lines[:-1]  # the last one may go on past the sniffed bytes
+    return all(b"\0" in line for line in lines if line)
+
+
+NUL_REASON = "NUL byte in the line (binary data?)"
 
 
 class _Cursor:
@@ -319,6 +416,10 @@ def _check_text(name: str, line: int | None, doc_id: str, text: str) -> Document
 def _whole_document(name: str, data: bytes) -> Iterator[Document | BadRecord]:
     if not data:
         return  # reported as an empty file
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        yield BadRecord(name, None, f"binary file (NUL byte at line {line}; not UTF-8 text)")
+        return
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -336,7 +437,9 @@ def _line_documents(name: str, lines: Iterator[bytes]) -> Iterator[Document | Ba
         except UnicodeDecodeError as exc:
             yield BadRecord(name, number, _bad_utf8(exc))
             continue
-        if text.strip():
+        if "\0" in text:
+            yield BadRecord(name, number, NUL_REASON)
+        elif text.strip():
             yield _check_text(name, number, f"{name}:{number}", text)
 
 
@@ -361,6 +464,9 @@ def _jsonl_records(
             yield BadRecord(name, number, _bad_utf8(exc))
             continue
         if not line.strip():
+            continue
+        if "\0" in line:
+            yield BadRecord(name, number, NUL_REASON)
             continue
         try:
             data = json.loads(line)
@@ -401,14 +507,14 @@ def _csv_records(
 ) -> Iterator[Document | BadRecord]:
     # Bad bytes become lone surrogates (surrogateescape) so the CSV parser keeps its place; a row
     # holding one is then reported as invalid UTF-8 by _check_text's encodability test.
-    text_lines = (raw.decode("utf-8", "surrogateescape") for raw in lines)
+    source = _CsvLines(raw.decode("utf-8", "surrogateescape") for raw in lines)
     _raise_csv_field_limit()
-    reader = csv.reader(text_lines)
+    reader = csv.reader(source, strict=True)
     try:
         header = next(reader)
     except StopIteration:
         return
-    except csv.Error as exc:
+    except (csv.Error, _StrayQuote) as exc:
         yield BadRecord(name, 1, f"malformed CSV header: {exc}")
         return
     if header and header[0].startswith("\ufeff"):
@@ -423,24 +529,66 @@ def _csv_records(
     if options.id_field and options.id_field not in header:
         yield BadRecord(name, 1, f"no column {options.id_field!r} (--id-field) in the CSV header")
         return
-    end = reader.line_num
     while True:
-        start = end + 1
+        source.taken.clear()
         try:
             row = next(reader)
+            problem = _row_problem(row, len(header))
         except StopIteration:
             return
-        except csv.Error as exc:
-            end = reader.line_num
-            yield BadRecord(name, start, f"malformed CSV row: {exc}")
+        except (csv.Error, _StrayQuote) as exc:
+            row, problem = [], f"malformed CSV row: {exc} (a stray quote?)"
+        if not source.taken:
+            return
+        start = source.taken[0][0]
+        if problem is not None:
+            yield BadRecord(name, start, problem)
+            # Read again from the line after the bad row's first: a stray quote swallowed them.
+            source.back.extendleft(reversed(source.taken[1:]))
             continue
-        end = reader.line_num
         if not row or not any(cell.strip() for cell in row):
             continue
-        record = _field_document(name, start, dict(zip(header, row, strict=False)), options)
+        record = _field_document(name, start, dict(zip(header, row, strict=True)), options)
         if isinstance(record, BadRecord) and "surrogate" in record.reason:
             record = BadRecord(name, start, "invalid UTF-8 bytes in the row")
         yield record
+
+
+class _StrayQuote(Exception):
+    """A quoted CSV field ran past MAX_CSV_RECORD_LINES lines."""
+
+
+class _CsvLines:
+    """The lines the CSV parser reads, numbered; lines of a bad row are pushed back to re-read.
+
+    ``taken`` holds ``(line number, text)`` of the lines the current row was parsed from.
+    """
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self.lines = enumerate(lines, 1)
+        self.back: deque[tuple[int, str]] = deque()
+        self.taken: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        if len(self.taken) >= MAX_CSV_RECORD_LINES:
+            raise _StrayQuote(f"a quoted field runs over {MAX_CSV_RECORD_LINES} lines")
+        item = self.back.popleft() if self.back else next(self.lines)
+        self.taken.append(item)
+        return item[1]
+
+
+def _row_problem(row: list[str], width: int) -> str | None:
+    """Why a parsed CSV row is bad (ragged, NUL bytes), or None."""
+    if not row or not any(cell.strip() for cell in row):
+        return None  # a blank line
+    if len(row) != width:
+        return f"ragged row: {len(row)} fields where the header has {width}"
+    if any("\0" in cell for cell in row):
+        return NUL_REASON
+    return None
 
 
 def _raise_csv_field_limit() -> None:

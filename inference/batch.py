@@ -4,24 +4,39 @@ Inputs are read by :mod:`conflict_events.inference.archive` one record at a time
 chunks (in this process, or by ``--workers N`` processes that each load the model once), and
 written back in input order, one document per write, flushed: a killed job leaves only whole
 records behind, except perhaps a cut-off last one, which ``--resume`` removes before carrying on.
+A document longer than :data:`STREAM_CHARS` characters is tagged a chunk of sentences at a time
+and written through a spool file, so memory does not grow with it.
+
+Nothing is overwritten or destroyed silently: an existing ``--out`` or ``--errors`` file is
+refused unless ``--overwrite`` (start again) or ``--resume`` (continue) is given; an input that is
+the output under any name (a hard link, stdin redirected from it) is refused. ``--out FILE`` also
+writes ``FILE.manifest.json`` (:mod:`conflict_events.inference.manifest`): ``--resume`` continues
+only the job described there (same inputs, same output-shaping options), and says what differs.
 
 Output formats:
 
 - ``jsonl`` (default): one JSON object per document, ``DocumentResult.to_dict()``: ``id``,
   ``text`` (with ``--include-text``), ``sentences`` (``start``, ``end``, ``text``, ``events``
   [``label``, ``score``], ``numbers`` [``start``, ``end``, ``text``, ``value``, ``low``, ``high``,
-  ``qualifier``, ``role``, ``unit``, ``score``]) and ``summary``. Offsets index the document text.
-- ``csv`` (:data:`CSV_COLUMNS`): one row per event and per number, then one ``document`` row
-  closing each document (also written when nothing was found, so every document is accounted
-  for). ``sentence`` is the sentence's index, ``sentence_start``/``sentence_end`` its offsets in the
-  document; number rows fill ``start``, ``end``, ``text`` … ``unit`` (document offsets) and
-  ``score`` (the number's), event rows ``label`` and ``score``; the ``document`` row has
-  ``sentence`` = the number of sentences, ``sentence_end`` = the text length and ``label`` = the
-  document's event labels joined by ``;``.
+  ``qualifier``, ``role``, ``unit``, ``score``]), ``summary`` and, when the tagger had to cut an
+  over-long sentence, ``warnings``. Offsets index the document text.
+- ``csv`` (:data:`CSV_COLUMNS`): one row per event and per number, then one ``figure`` row per
+  distinct figure of the document summary, then one ``document`` row closing each document (also
+  written when nothing was found, so every document is accounted for). ``sentence`` is the
+  sentence's index, ``sentence_start``/``sentence_end`` its offsets in the document and
+  ``sentence_text`` its text (for reviewing hits in a spreadsheet); number rows fill ``start``,
+  ``end``, ``text`` … ``unit`` (document offsets) and ``score`` (the number's), event rows
+  ``label`` and ``score``; figure rows fill the figure's ``value`` … ``unit``, the offsets and text
+  of its first citation and ``citations`` (the citing sentences' indexes joined by ``;``); the
+  ``document`` row has ``sentence`` = the number of sentences, ``sentence_end`` = the text length
+  and ``label`` = the document's event labels joined by ``;``. A cell that a spreadsheet would run
+  as a formula (starting with ``= + - @``, a tab or a carriage return) or starting with ``'`` is
+  written with a leading ``'``.
 
 Exit status: 0 when every record was tagged (or skipped by ``--resume``), 1 when some failed
-(listed in ``--errors`` or on stderr), 2 for a usage error (bad flags, missing input, no model),
-130 when interrupted.
+(listed in ``--errors`` or on stderr) or the output could not be written (disk full, closed
+stdout: one line says so), 2 for a usage error (bad flags, missing input, no model, an existing
+``--out``, a resume of another job), 130 when interrupted.
 
 >>> from conflict_events.inference.results import SentenceResult
 >>> rows = csv_rows(DocumentResult("d1", "Two died.", (SentenceResult("Two died.", 0, 9),)))
@@ -36,6 +51,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -54,16 +70,24 @@ from conflict_events.inference.archive import (
     InputError,
     ReadOptions,
     check_inputs,
+    file_identity,
     parse_glob,
     read_archive,
 )
+from conflict_events.inference.manifest import (
+    JobManifest,
+    ManifestError,
+    manifest_path,
+    model_identity,
+)
+from conflict_events.inference.manifest import build as build_manifest
 from conflict_events.inference.model_folder import (
     CONFIG_NAME,
     ModelConfig,
     ModelFolderError,
     default_model_dir,
 )
-from conflict_events.inference.results import DocumentResult
+from conflict_events.inference.results import DocumentResult, DocumentSummary, SentenceResult
 
 CSV_COLUMNS = (
     "id",
@@ -82,12 +106,19 @@ CSV_COLUMNS = (
     "qualifier",
     "role",
     "unit",
+    "citations",
+    "sentence_text",
 )
 FORMATS = ("jsonl", "csv", "parquet")
 CHUNK_DOCUMENTS = 64  # a chunk of work: at most this many documents ...
 CHUNK_CHARS = 50_000  # ... or this many characters (one longer document is a chunk by itself)
+STREAM_CHARS = 1_000_000  # a longer document is tagged and written in pieces (flat memory)
 MAX_DUPLICATE_WARNINGS = 10
+MAX_WARNINGS = 10
 PROG = "conflict-events tag"
+# A spreadsheet runs a cell starting with these as a formula (CSV injection); such a cell is
+# written with a leading "'" (as is one starting with "'", so reading it back is unambiguous).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 
 
 class ResumeError(ValueError):
@@ -102,37 +133,91 @@ def jsonl_line(doc: DocumentResult, include_text: bool = False) -> str:
     return json.dumps(doc.to_dict(include_text=include_text), ensure_ascii=False) + "\n"
 
 
+def sentence_rows(doc_id: str | None, index: int, s: SentenceResult) -> list[list[Any]]:
+    """The ``event`` and ``number`` rows of one sentence (document offsets)."""
+    rows: list[list[Any]] = []
+    where = [doc_id, None, index, s.start, s.end]
+    for e in s.events:
+        rows.append([doc_id, "event", *where[2:], e.label, e.score, *[None] * 10, s.text])
+    for n in s.numbers:
+        number = [n.start, n.end, n.text, n.value, n.low, n.high, n.qualifier.value, n.role]
+        rows.append([doc_id, "number", *where[2:], None, n.score, *number, n.unit, None, s.text])
+    return rows
+
+
+def closing_rows(
+    doc_id: str | None,
+    text: str,
+    sentences: Sequence[SentenceResult],
+    indexes: Sequence[int],
+    count: int,
+    summary: DocumentSummary | None,
+) -> list[list[Any]]:
+    """A document's ``figure`` rows (its summary) and its ``document`` row, which comes last.
+
+    ``sentences``/``indexes``: the sentences the figures cite, and their indexes in the document.
+    """
+    rows: list[list[Any]] = []
+    by_index = dict(zip(indexes, sentences, strict=True))
+    for f in summary.figures if summary is not None else ():
+        first = f.citations[0]
+        cited = by_index.get(first.sentence)
+        rows.append(
+            [
+                doc_id,
+                "figure",
+                first.sentence,
+                None if cited is None else cited.start,
+                None if cited is None else cited.end,
+                None,
+                None,
+                first.start,
+                first.end,
+                text[first.start : first.end],
+                f.value,
+                f.low,
+                f.high,
+                f.qualifier.value,
+                f.role,
+                f.unit,
+                ";".join(str(c.sentence) for c in f.citations),
+                None if cited is None else text[cited.start : cited.end],
+            ]
+        )
+    labels = ";".join(summary.events) if summary is not None else ""
+    rows.append([doc_id, "document", count, 0, len(text), labels, *[None] * 12])
+    return rows
+
+
 def csv_rows(doc: DocumentResult) -> list[list[Any]]:
     """The CSV rows of a document (:data:`CSV_COLUMNS`), its ``document`` row last."""
-    rows: list[list[Any]] = []
-    blank = [None] * 9  # start … unit
-    for index, s in enumerate(doc.sentences):
-        where = [doc.id, None, index, s.start, s.end]
-        for e in s.events:
-            rows.append([*where[:1], "event", *where[2:], e.label, e.score, *blank])
-        for n in s.numbers:
-            number = [
-                n.start,
-                n.end,
-                n.text,
-                n.value,
-                n.low,
-                n.high,
-                n.qualifier.value,
-                n.role,
-                n.unit,
-            ]
-            rows.append([*where[:1], "number", *where[2:], None, n.score, *number])
-    labels = ";".join(doc.summary.events) if doc.summary is not None else ""
-    rows.append([doc.id, "document", len(doc.sentences), 0, len(doc.text), labels, None, *blank])
+    rows = [r for i, s in enumerate(doc.sentences) for r in sentence_rows(doc.id, i, s)]
+    indexes = range(len(doc.sentences))
+    rows += closing_rows(doc.id, doc.text, doc.sentences, indexes, len(doc.sentences), doc.summary)
     return rows
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as written to CSV: None empty, a string a spreadsheet would run escaped with "'".
+
+    >>> csv_cell("=HYPERLINK(1)"), csv_cell("-5"), csv_cell(-5.0), csv_cell("Homs")
+    ("'=HYPERLINK(1)", "'-5", -5.0, 'Homs')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_uncell(value: str) -> str:
+    """The string :func:`csv_cell` escaped (for reading ids back on ``--resume``)."""
+    return value[1:] if value.startswith("'") else value
 
 
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(
-        [["" if v is None else v for v in row] for row in rows]
-    )
+    csv.writer(buffer, lineterminator="\n").writerows([[csv_cell(v) for v in row] for row in rows])
     return buffer.getvalue()
 
 
@@ -140,6 +225,53 @@ def format_document(doc: DocumentResult, fmt: str, include_text: bool = False) -
     if fmt == "csv":
         return csv_text(csv_rows(doc)).encode("utf-8")
     return jsonl_line(doc, include_text).encode("utf-8")
+
+
+def _lean(s: SentenceResult) -> SentenceResult:
+    """What the summary and the figure rows need of a sentence: offsets, events, counted numbers."""
+    return SentenceResult("", s.start, s.end, s.events, tuple(n for n in s.numbers if n.role))
+
+
+def document_pieces(
+    tagger: Any, doc: Document, fmt: str, include_text: bool, stats: dict[str, Any] | None = None
+) -> Iterator[bytes]:
+    """A long document's output in pieces, tagged as written: the bytes of :func:`format_document`.
+
+    Only sentences with events or counted numbers are kept (for the summary), so memory holds the
+    text and a chunk of sentences, not every sentence's result. ``stats`` (when given) receives
+    ``sentences`` and ``warnings``.
+    """
+    from conflict_events.inference.summary import summarize
+
+    spans, warnings = tagger.split_document(doc.text)
+    if stats is not None:
+        stats.update(sentences=len(spans), warnings=warnings)
+    kept: list[SentenceResult] = []
+    indexes: list[int] = []
+    sentences = tagger.iter_sentences(doc.text, spans)
+    if fmt == "jsonl":
+        head: dict[str, Any] = {"id": doc.id}
+        if include_text:
+            head["text"] = doc.text
+        yield (json.dumps(head, ensure_ascii=False)[:-1] + ', "sentences": [').encode("utf-8")
+    for index, s in enumerate(sentences):
+        if fmt == "csv":
+            yield csv_text(sentence_rows(doc.id, index, s)).encode("utf-8")
+        else:
+            piece = json.dumps(s.to_dict(), ensure_ascii=False)
+            yield ((", " if index else "") + piece).encode("utf-8")
+        if s.events or any(n.role for n in s.numbers):
+            kept.append(_lean(s))
+            indexes.append(index)
+    summary = summarize(kept, indexes)
+    if fmt == "csv":
+        rows = closing_rows(doc.id, doc.text, kept, indexes, len(spans), summary)
+        yield csv_text(rows).encode("utf-8")
+        return
+    tail: dict[str, Any] = {"summary": summary.to_dict()}
+    if warnings:
+        tail["warnings"] = list(warnings)
+    yield ("], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n").encode("utf-8")
 
 
 # -- resume ---------------------------------------------------------------------------------------
@@ -204,7 +336,7 @@ def _scan_csv(path: str | Path, stream: BinaryIO, state: ResumeState) -> None:
         state.keep = position
         for row in reader:
             if len(row) > 1 and row[1] == "document" and last.endswith(b"\n"):
-                state.done[row[0]] += 1
+                state.done[csv_uncell(row[0])] += 1
                 state.keep = position
     except csv.Error as exc:
         if position < state.size:
@@ -231,24 +363,49 @@ def prepare_resume(path: str | Path, fmt: str) -> tuple[ResumeState, str | None]
 
 @dataclass(frozen=True)
 class Tagged:
-    """One document's output bytes and sentence count, or why it could not be tagged."""
+    """One document's output (bytes, or a spool file holding a long one), or why it failed."""
 
     data: bytes = b""
     sentences: int = 0
     error: str | None = None
+    warnings: tuple[str, ...] = ()
+    spool: str | None = None  # a temporary file to copy to the output, then delete
 
 
 def tag_chunk(
     tagger: Any, docs: Sequence[Document], fmt: str, include_text: bool = False
 ) -> list[Tagged]:
     """Tag documents together; when that fails, one by one, so one bad document fails alone."""
+    if len(docs) == 1 and len(docs[0].text) > STREAM_CHARS:  # chunks() puts it alone
+        return [_tag_long(tagger, docs[0], fmt, include_text)]
     try:
         results = tagger.iter_tag_documents(d.to_pair() for d in docs)
-        return [Tagged(format_document(r, fmt, include_text), len(r.sentences)) for r in results]
+        return [
+            Tagged(format_document(r, fmt, include_text), len(r.sentences), warnings=r.warnings)
+            for r in results
+        ]
     except Exception as exc:  # noqa: BLE001 - reported as a failed record; the job goes on
         if len(docs) > 1:
             return [t for doc in docs for t in tag_chunk(tagger, [doc], fmt, include_text)]
         return [Tagged(error=f"tagging failed: {type(exc).__name__}: {exc}")]
+
+
+def _tag_long(tagger: Any, doc: Document, fmt: str, include_text: bool) -> Tagged:
+    """A long document, written piece by piece to a spool file (kept whole or not at all)."""
+    import tempfile
+
+    spool = tempfile.NamedTemporaryFile(
+        "wb", prefix="conflict-events-", suffix=".part", delete=False
+    )
+    stats: dict[str, Any] = {}
+    try:
+        with spool:
+            for piece in document_pieces(tagger, doc, fmt, include_text, stats):
+                spool.write(piece)
+    except Exception as exc:  # noqa: BLE001 - reported as a failed record; the job goes on
+        os.unlink(spool.name)
+        return Tagged(error=f"tagging failed: {type(exc).__name__}: {exc}")
+    return Tagged(sentences=stats["sentences"], warnings=stats["warnings"], spool=spool.name)
 
 
 def chunks(
@@ -403,7 +560,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--resume",
         action="store_true",
-        help="continue an interrupted job: keep the records already in --out, tag the rest",
+        help="continue an interrupted job: keep the records already in --out, tag the rest "
+        "(refused unless the inputs and options are those of the first run)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --out (and --errors) file; without it, an existing file is refused",
     )
     parser.add_argument(
         "--workers",
@@ -481,15 +644,16 @@ class _Counts:
     skipped: int = 0
     failed: int = 0
     duplicates: int = 0
+    warnings: int = 0
     first_duplicates: list[str] = field(default_factory=list)
 
 
 class _Reporter:
     """Messages to stderr (through the progress bar when there is one) and bad records to --errors."""
 
-    def __init__(self, errors: str | None, bar: Any = None) -> None:
+    def __init__(self, errors: str | None, bar: Any = None, append: bool = False) -> None:
         self.bar = bar
-        self.errors = open(errors, "w", encoding="utf-8") if errors else None
+        self.errors = open(errors, "a" if append else "w", encoding="utf-8") if errors else None
 
     def say(self, message: str) -> None:
         if self.bar is not None and not self.bar.disable:
@@ -527,21 +691,96 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
         raise InputError("--threads must be at least 1")
     if args.resume and not args.out:
         raise InputError("--resume needs --out FILE (the output to continue)")
+    if args.resume and args.overwrite:
+        raise InputError("--resume and --overwrite contradict each other: choose one")
     if args.out and args.out.lower().endswith((".gz", ".bz2", ".xz", ".zst")):
         raise InputError(
             "--out is written uncompressed (so --resume can read it); compress it afterwards"
         )
-    if args.out and args.errors and os.path.realpath(args.out) == os.path.realpath(args.errors):
+    if not args.out and sys.stdout is None:
+        raise InputError("stdout is closed; pass --out FILE")
+    if args.out and args.errors and _same_file(args.out, args.errors):
         raise InputError("--out and --errors name the same file")
+    for flag, path in (("--out", args.out), ("--errors", args.errors)):
+        if path and os.path.isfile(path) and not (args.resume or args.overwrite):
+            raise InputError(
+                f"{flag} {path} exists; pass --overwrite to replace it"
+                + (" or --resume to continue it" if flag == "--out" else "")
+            )
+    if args.resume and os.path.exists(args.out) and not os.path.isfile(args.out):
+        raise InputError(f"--resume needs --out to be a regular file; {args.out} is not")
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
     if fmt == "parquet":
         raise InputError("--format parquet is written by --engine ray (shards)")
     exclude = tuple(p for p in (args.out, args.errors) if p)
+    if _regular_out(args.out):
+        exclude += (manifest_path(args.out),)
     options = ReadOptions(
         args.text_field, args.id_field, parse_glob(args.glob), args.stdin_format, exclude
     )
     check_inputs(args.inputs, options)
     return options, fmt
+
+
+def _same_file(a: str, b: str) -> bool:
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    identity = file_identity(a)
+    return identity is not None and identity == file_identity(b)
+
+
+def _regular_out(out: str | None) -> bool:
+    """An output file --resume can continue: a regular file, or one not there yet (not /dev/null)."""
+    return bool(out) and (not os.path.exists(out) or os.path.isfile(out))
+
+
+def output_settings(args: argparse.Namespace, fmt: str, options: ReadOptions) -> dict[str, Any]:
+    """The options that shape the output, as the resume manifest records them."""
+    return {
+        "format": fmt,
+        "include_text": bool(args.include_text),
+        "text_field": options.text_field,
+        "id_field": options.id_field,
+        "glob": list(options.glob),
+        "stdin_format": options.stdin_format,
+        **model_identity(args.model),
+        "fp32": bool(args.fp32),
+    }
+
+
+def _check_resume(
+    args: argparse.Namespace, fmt: str, job: JobManifest
+) -> tuple[ResumeState, list[str], list[str]]:
+    """For ``--resume`` on an existing output: the state, the inputs' first names, notes.
+
+    ResumeError when the output has no manifest or another job's inputs or options.
+    """
+    try:
+        first = JobManifest.load(manifest_path(args.out))
+    except ManifestError as exc:
+        raise ResumeError(
+            f"cannot resume {args.out}: its manifest {exc}, so there is no telling what it was "
+            "made from; pass --overwrite to start again"
+        ) from None
+    differences = first.differences(job)
+    if differences:
+        raise ResumeError(
+            f"cannot resume {args.out}: it was made from other inputs or options ("
+            + "; ".join(differences)
+            + "); run the first command again with --resume, or pass --overwrite to start again"
+        )
+    names = [i.name for i in first.inputs]
+    notes = [
+        f"resume: reading {now} as {then} (its name in the first run), so ids match"
+        for now, then in zip(args.inputs, names)
+        if now != then
+    ]
+    state, note = prepare_resume(args.out, fmt)
+    return state, names, notes + ([note] if note else [])
+
+
+class _WriteError(Exception):
+    """The output cannot be written (disk full, closed stdout): the job stops with one line."""
 
 
 def run(args: argparse.Namespace) -> int:
@@ -571,36 +810,47 @@ def run(args: argparse.Namespace) -> int:
         )
 
     state = ResumeState()
-    note = None
-    if args.resume and os.path.exists(args.out):
-        try:
-            state, note = prepare_resume(args.out, fmt)
-        except ResumeError as exc:
-            return _usage_error(str(exc))
+    names: list[str] | None = None
+    notes: list[str] = []
+    job = None
+    if _regular_out(args.out):
+        job = build_manifest(args.inputs, options, output_settings(args, fmt, options))
+    try:
+        if args.resume and os.path.exists(args.out):
+            assert job is not None
+            state, names, notes = _check_resume(args, fmt, job)
+        elif job is not None:
+            job.save(manifest_path(args.out))
+    except ResumeError as exc:
+        return _usage_error(str(exc))
+    except OSError as exc:
+        return _usage_error(f"cannot write {exc.filename or args.out}: {exc.strerror or exc}")
     try:
         out: BinaryIO = (
             open(args.out, "ab" if args.resume else "wb") if args.out else sys.stdout.buffer
         )
-        report = _Reporter(args.errors)
+        report = _Reporter(args.errors, append=args.resume)
+        if fmt == "csv" and (not args.out or os.path.getsize(args.out) == 0):
+            out.write(csv_text([CSV_COLUMNS]).encode("utf-8"))
+            out.flush()
     except OSError as exc:
-        return _usage_error(f"cannot write {exc.filename}: {exc.strerror}")
-    if fmt == "csv" and (not args.out or os.path.getsize(args.out) == 0):
-        out.write(csv_text([CSV_COLUMNS]).encode("utf-8"))
-        out.flush()
+        return _write_failed(args, exc)
 
     from tqdm import tqdm
 
-    show = not args.quiet and sys.stderr.isatty()
+    show = not args.quiet and sys.stderr is not None and sys.stderr.isatty()
     bar = tqdm(unit=" docs", disable=not show, file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
     report.bar = bar
-    if note:
+    for note in notes:
         report.say(f"{PROG}: {note}")
     counts = _Counts()
     started = time.perf_counter()
     status = 0
     previous_term = _on_sigterm(_raise_stop)
     try:
-        stream = _new_documents(read_archive(args.inputs, options), state, counts, report)
+        stream = _new_documents(
+            read_archive(args.inputs, options, names=names), state, counts, report
+        )
         results = tag_stream(stream, model_args, fmt, args.include_text, args.workers, tagger)
         with closing(results):  # on any exit, stop the worker pool now
             for doc, tagged in results:
@@ -609,15 +859,22 @@ def run(args: argparse.Namespace) -> int:
         status = 130
     except BrokenPipeError:
         status = 1  # stdout closed by its reader (e.g. | head): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        _silence_stdout()
+    except _WriteError as exc:
+        status = _write_failed(args, exc.__cause__ or exc)
     except ModelFolderError as exc:  # raised in a worker loading the model
         status = _usage_error(str(exc))
+    except Exception as exc:  # noqa: BLE001 - a worker that died (a corrupt model file, ...)
+        status = _usage_error(f"tagging stopped: {type(exc).__name__}: {exc}")
     finally:
         _on_sigterm(previous_term)
         bar.close()
         report.close()
         if args.out:
-            out.close()
+            try:
+                out.close()
+            except OSError as exc:
+                status = _write_failed(args, exc)
     if status == 0 and counts.failed:
         status = 1
     print(_summary(counts, time.perf_counter() - started, args, status), file=sys.stderr)
@@ -653,6 +910,19 @@ def _run_ray(args: argparse.Namespace) -> int:
     return run_ray(args, options)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so Python's flush at exit does not fail a second time."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _write_failed(args: argparse.Namespace, exc: BaseException) -> int:
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    print(f"{PROG}: error: cannot write {args.out or 'stdout'}: {reason}", file=sys.stderr)
+    if not args.out and sys.stdout is not None:
+        _silence_stdout()
+    return 1
+
+
 def _write_one(
     doc: Document,
     tagged: Tagged,
@@ -667,10 +937,26 @@ def _write_one(
         counts.failed += 1
         report.bad(BadRecord(doc.file, doc.line, tagged.error))
         return
-    out.write(tagged.data)  # the whole record in one write, then flushed
-    out.flush()
+    try:
+        if tagged.spool is not None:
+            with open(tagged.spool, "rb") as spool:
+                shutil.copyfileobj(spool, out, 1 << 20)
+        else:
+            out.write(tagged.data)  # the whole record in one write, then flushed
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _WriteError(str(exc)) from exc
+    finally:
+        if tagged.spool is not None:
+            os.unlink(tagged.spool)
     counts.tagged += 1
     counts.sentences += tagged.sentences
+    for warning in tagged.warnings:
+        counts.warnings += 1
+        if counts.warnings <= MAX_WARNINGS:
+            report.say(f"{PROG}: warning: {doc.id}: {warning}")
     bar.update(1)
     if show:
         elapsed = max(time.perf_counter() - started, 1e-9)
@@ -738,6 +1024,8 @@ def _summary(counts: _Counts, seconds: float, args: argparse.Namespace, status: 
         f"failed {counts.failed}"
         + (f" (see {args.errors})" if args.errors and counts.failed else "")
     )
+    if counts.warnings:
+        parts.append(f"{counts.warnings} warnings")
     if counts.duplicates:
         examples = ", ".join(repr(i) for i in counts.first_duplicates)
         parts.append(f"{counts.duplicates} duplicate ids (e.g. {examples})")

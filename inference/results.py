@@ -232,15 +232,21 @@ class DocumentSummary:
 
 @dataclass(frozen=True)
 class DocumentResult:
-    """A tagged document: its sentences (offsets into ``text``) and a summary."""
+    """A tagged document: its sentences (offsets into ``text``), a summary, and warnings.
+
+    ``warnings`` says what the tagger had to do to the text (an over-long sentence cut into
+    pieces); it is left out of :meth:`to_dict` when empty.
+    """
 
     id: str | None
     text: str
     sentences: tuple[SentenceResult, ...] = ()
     summary: DocumentSummary | None = field(default=None)
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sentences", tuple(self.sentences))
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     def to_dict(self, include_text: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {"id": self.id}
@@ -248,6 +254,8 @@ class DocumentResult:
             data["text"] = self.text
         data["sentences"] = [s.to_dict() for s in self.sentences]
         data["summary"] = None if self.summary is None else self.summary.to_dict()
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
         return data
 
     @classmethod
@@ -258,4 +266,5 @@ class DocumentResult:
             text=data.get("text", ""),
             sentences=tuple(SentenceResult.from_dict(s) for s in data.get("sentences", ())),
             summary=None if summary is None else DocumentSummary.from_dict(summary),
+            warnings=tuple(data.get("warnings", ())),
         )

@@ -1,5 +1,11 @@
 """EventTagger: sentences and documents in, typed results out, on ONNX Runtime or PyTorch.
 
+Documents are split into sentences, and a sentence longer than ``max_sentence_chars`` characters
+or ``max_sentence_tokens`` tokens is cut into pieces (at a clause break or a space when there is
+one); the document result says so in its ``warnings``. A document is tagged ``chunk_sentences``
+sentences at a time (:meth:`EventTagger.iter_sentences`), so a 50 MB document needs no more model
+memory than a short one.
+
 >>> tagger = EventTagger.from_pretrained()  # doctest: +SKIP
 >>> tagger.tag(["Some 15 villages were captured by regime forces."])[0].labels  # doctest: +SKIP
 ('territorial-change',)
@@ -31,7 +37,7 @@ from conflict_events.inference.model_folder import (
     default_model_dir,
 )
 from conflict_events.inference.results import DocumentResult, NumberMention, SentenceResult
-from conflict_events.inference.splitter import split_sentences
+from conflict_events.inference.splitter import SentenceSpan, cap_span, split_sentences
 from conflict_events.inference.tokenization import Window, WindowEncoder
 
 
@@ -144,6 +150,11 @@ class TaggerSpec:
         return replace(self, threads=threads)
 
 
+MAX_SENTENCE_CHARS = 2000  # a longer "sentence" (a table, an unpunctuated dump) is cut in pieces
+MAX_SENTENCE_TOKENS = 512  # ... and so is one of more tokens (about 5 model windows)
+CHUNK_SENTENCES = 512  # sentences per model pass over documents
+
+
 class EventTagger:
     """Tags sentences and documents with event labels and role-tagged numbers.
 
@@ -158,13 +169,19 @@ class EventTagger:
         backend: Backend,
         batch_size: int = 32,
         path: Path | None = None,
+        max_sentence_chars: int = MAX_SENTENCE_CHARS,
+        max_sentence_tokens: int = MAX_SENTENCE_TOKENS,
     ) -> None:
+        if max_sentence_chars < 1 or max_sentence_tokens < 1:
+            raise ValueError("max_sentence_chars and max_sentence_tokens must be at least 1")
         self.config = config
         self.encoder = encoder
         self.backend = backend
         self.batch_size = batch_size
         self.path = path
         self.spec: TaggerSpec | None = None  # set by from_pretrained: how workers rebuild it
+        self.max_sentence_chars = max_sentence_chars
+        self.max_sentence_tokens = max_sentence_tokens
 
     @property
     def labels(self):
@@ -326,34 +343,124 @@ class EventTagger:
     # -- documents ------------------------------------------------------------------------
 
     def tag_documents(self, documents: Iterable[str | tuple[str, str]]) -> list[DocumentResult]:
-        """Split documents into sentences, tag them in shared batches, reassemble with document offsets."""
+        """Split documents into sentences, tag them in shared batches, reassemble with document offsets.
+
+        ``documents``: a list (or any iterable) of texts or ``(id, text)`` pairs; a bare string
+        raises ``TypeError`` (wrap one document in a list).
+        """
         return list(self.iter_tag_documents(documents))
 
     def iter_tag_documents(
-        self, documents: Iterable[str | tuple[str, str]], chunk_sentences: int = 512
+        self, documents: Iterable[str | tuple[str, str]], chunk_sentences: int = CHUNK_SENTENCES
     ) -> Iterator[DocumentResult]:
         """Stream :class:`DocumentResult` objects in input order, holding a bounded number of sentences."""
-        pending: list[tuple[str | None, str, list]] = []
+        if isinstance(documents, (str, bytes)):
+            raise TypeError(
+                "tag_documents() takes a list of documents, not one "
+                f"{type(documents).__name__}; wrap a single document in a list"
+            )
+        pending: list[tuple[str | None, str, list[SentenceSpan], tuple[str, ...]]] = []
         count = 0
         for item in documents:
             doc_id, text = (None, item) if isinstance(item, str) else item
             if not isinstance(text, str):
                 raise TypeError(f"document {doc_id!r}: text is {type(text).__name__}, not str")
-            spans = split_sentences(text)
-            pending.append((doc_id, text, spans))
+            spans, warnings = self.split_document(text)
+            pending.append((doc_id, text, spans, warnings))
             count += len(spans)
             if count >= chunk_sentences:
-                yield from self._tag_pending(pending)
+                yield from self._tag_pending(pending, chunk_sentences)
                 pending, count = [], 0
         if pending:
-            yield from self._tag_pending(pending)
+            yield from self._tag_pending(pending, chunk_sentences)
 
-    def _tag_pending(self, pending: list[tuple[str | None, str, list]]) -> Iterator[DocumentResult]:
+    def split_document(self, text: str) -> tuple[list[SentenceSpan], tuple[str, ...]]:
+        """The document's sentences, over-long ones cut to the caps, and a warning per kind of cut."""
+        spans = split_sentences(text)
+        chars_cut = sum(1 for s in spans if s.end - s.start > self.max_sentence_chars)
+        if chars_cut:
+            spans = [p for s in spans for p in cap_span(text, s, self.max_sentence_chars)]
+        spans, tokens_cut = self._cap_tokens(text, spans)
+        warnings = []
+        if chars_cut:
+            warnings.append(
+                f"{chars_cut} sentence(s) longer than {self.max_sentence_chars} characters "
+                "were cut into pieces"
+            )
+        if tokens_cut:
+            warnings.append(
+                f"{tokens_cut} sentence(s) longer than {self.max_sentence_tokens} tokens "
+                "were cut into pieces"
+            )
+        return spans, tuple(warnings)
+
+    def _cap_tokens(self, text: str, spans: list[SentenceSpan]) -> tuple[list[SentenceSpan], int]:
+        """Cut sentences of more than ``max_sentence_tokens`` tokens; how many were cut."""
+        limit = self.max_sentence_tokens
+        # A token covers at least one character (a quarter of one in byte-level BPE), so only
+        # sentences longer than limit // 4 characters can be over the limit.
+        suspects = [i for i, s in enumerate(spans) if s.end - s.start > limit // 4]
+        if not suspects:
+            return spans, 0
+        encodings = self.encoder.tokenizer.encode_batch(
+            [text[spans[i].start : spans[i].end] for i in suspects], add_special_tokens=False
+        )
+        cuts: dict[int, list[SentenceSpan]] = {}
+        for i, encoding in zip(suspects, encodings):
+            if len(encoding.ids) > limit:
+                span = spans[i]
+                pieces = []
+                while True:
+                    # Cut before the first token past the limit (as characters), then check the rest.
+                    size = max(1, encoding.offsets[limit][0])
+                    first, *rest = cap_span(text, span, size)
+                    pieces.append(first)
+                    if not rest:
+                        break
+                    span = SentenceSpan(rest[0].start, span.end)
+                    encoding = self.encoder.tokenizer.encode(
+                        text[span.start : span.end], add_special_tokens=False
+                    )
+                    if len(encoding.ids) <= limit:
+                        pieces.append(span)
+                        break
+                cuts[i] = pieces
+        if not cuts:
+            return spans, 0
+        out = [p for i, s in enumerate(spans) for p in cuts.get(i, [s])]
+        return out, len(cuts)
+
+    def iter_sentences(
+        self, text: str, spans: Sequence[SentenceSpan], chunk_sentences: int = CHUNK_SENTENCES
+    ) -> Iterator[SentenceResult]:
+        """Tag a document's sentences ``chunk_sentences`` at a time, with document offsets."""
+        for begin in range(0, len(spans), chunk_sentences):
+            piece = spans[begin : begin + chunk_sentences]
+            tagged = self.tag([text[s.start : s.end] for s in piece])
+            for span, r in zip(piece, tagged, strict=True):
+                yield SentenceResult(
+                    r.text,
+                    span.start,
+                    span.end,
+                    r.events,
+                    tuple(n.shifted(span.start) for n in r.numbers),
+                )
+
+    def _tag_pending(
+        self,
+        pending: list[tuple[str | None, str, list[SentenceSpan], tuple[str, ...]]],
+        chunk_sentences: int,
+    ) -> Iterator[DocumentResult]:
         from conflict_events.inference.summary import summarize
 
-        flat = [text[s.start : s.end] for _, text, spans in pending for s in spans]
+        if len(pending) == 1:  # one document (perhaps a very long one): in chunks of sentences
+            doc_id, text, spans, warnings = pending[0]
+            sentences = list(self.iter_sentences(text, spans, chunk_sentences))
+            yield DocumentResult(doc_id, text, tuple(sentences), summarize(sentences), warnings)
+            return
+        flat = [text[s.start : s.end] for _, text, spans, _ in pending for s in spans]
         tagged = iter(self.tag(flat))
-        for doc_id, text, spans in pending:
+        for doc_id, text, spans, warnings in pending:
             sentences = []
             for span in spans:
                 r = next(tagged)
@@ -366,4 +473,4 @@ class EventTagger:
                         tuple(n.shifted(span.start) for n in r.numbers),
                     )
                 )
-            yield DocumentResult(doc_id, text, tuple(sentences), summarize(sentences))
+            yield DocumentResult(doc_id, text, tuple(sentences), summarize(sentences), warnings)

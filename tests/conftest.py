@@ -69,6 +69,34 @@ def tiny_model_dir(tiny_base, tmp_path) -> Path:
     return out
 
 
+def _onnx_model_folder(folder: Path, base: Path, bias_tag: str | None = None) -> Path:
+    """A tiny untrained model, exported to ONNX; ``bias_tag``: every token gets that tag."""
+    import torch
+
+    from conflict_events.model.export import export_onnx
+    from conflict_events.model.pretrained import EventModel
+
+    model = EventModel.from_base(base, max_length=32)
+    if bias_tag is not None:
+        with torch.no_grad():
+            model.net.tag_head.bias[model.config.labels.bio_tags.index(bias_tag)] = 50.0
+    model.save_pretrained(folder)
+    export_onnx(model.net, folder / "model.onnx")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def onnx_model(tiny_base, tmp_path_factory) -> Path:
+    """The tiny model on ONNX Runtime (random: few events, few numbers), shared by the session."""
+    return _onnx_model_folder(tmp_path_factory.mktemp("onnx-model"), tiny_base)
+
+
+@pytest.fixture(scope="session")
+def counting_onnx_model(tiny_base, tmp_path_factory) -> Path:
+    """The tiny model biased to tag every token as a killed count: every figure becomes a number."""
+    return _onnx_model_folder(tmp_path_factory.mktemp("counting-model"), tiny_base, "B-killed")
+
+
 @pytest.fixture()
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

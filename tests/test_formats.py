@@ -258,6 +258,7 @@ def test_parquet_round_trip(tmp_path, layout):
         assert kinds == [
             ("a", "event"),
             ("a", "number"),
+            ("a", "figure"),
             ("a", "document"),
             ("crawl.warc:7", "error"),
             ("c", "document"),
@@ -286,6 +287,7 @@ def test_jsonl_and_csv_writers_share_the_interface(tmp_path):
     assert rows[0][:2] == ["id", "kind"] and [r[1] for r in rows[1:]] == [
         "event",
         "number",
+        "figure",
         "document",
         "document",
     ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from conflict_events.inference.cli import main
-from conflict_events.inference.labels import LabelError, LabelSchema
-from conflict_events.training.records import Record, RecordError, write_records
+from conflict_events.inference.labels import LabelSchema
+from conflict_events.training.records import Record, write_records
 
 torch = pytest.importorskip("torch", reason="the [train] extra is needed for training tests")
 
@@ -76,6 +77,14 @@ def _train(tiny_base, tmp_path, *extra):
     return out
 
 
+def assert_refused(capsys, pattern: str, argv: list[str]) -> None:
+    """``train`` refuses its input: exit 2 and one error naming the problem, no traceback."""
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert re.search(pattern, err, re.S) and "Traceback" not in err, err
+
+
 def test_two_step_training_writes_a_loadable_model_folder(tiny_base, tmp_path):
     from conflict_events.inference.tagger import EventTagger
 
@@ -141,7 +150,7 @@ def test_unannotated_roles_are_masked_for_partial_sources(tiny_base):
     assert tags[words.index("people")] == 0
 
 
-def test_label_map_and_extra_labels(tiny_base, tmp_path):
+def test_label_map_and_extra_labels(tiny_base, tmp_path, capsys):
     data = tmp_path / "kill.jsonl"
     write_records(
         data,
@@ -150,18 +159,19 @@ def test_label_map_and_extra_labels(tiny_base, tmp_path):
             Record("k2", "Police arrested two men.", ("ARREST",), source="mine"),
         ],
     )
-    with pytest.raises(LabelError, match="label-map"):
-        main(
-            [
-                "train",
-                "--train",
-                str(data),
-                "--out",
-                str(tmp_path / "x"),
-                "--base-model",
-                str(tiny_base),
-            ]
-        )
+    assert_refused(
+        capsys,
+        "label-map",
+        [
+            "train",
+            "--train",
+            str(data),
+            "--out",
+            str(tmp_path / "x"),
+            "--base-model",
+            str(tiny_base),
+        ],
+    )
     out = tmp_path / "y"
     assert (
         main(
@@ -190,34 +200,85 @@ def test_label_map_and_extra_labels(tiny_base, tmp_path):
     assert config["labels"]["event_labels"][-1] == "arrest"
 
 
-def test_bad_training_data_names_file_and_line(tiny_base, tmp_path):
+def test_bad_training_data_names_file_and_line(tiny_base, tmp_path, capsys):
     data = tmp_path / "bad.jsonl"
     data.write_text(
         '{"id": "a", "text": "ok", "events": []}\n{"id": "b", "text": \n', encoding="utf-8"
     )
-    with pytest.raises(RecordError, match=r"bad\.jsonl:2: malformed JSON"):
-        main(
-            [
-                "train",
-                "--train",
-                str(data),
-                "--out",
-                str(tmp_path / "o"),
-                "--base-model",
-                str(tiny_base),
-            ]
-        )
+    assert_refused(
+        capsys,
+        r"bad\.jsonl:2: malformed JSON",
+        [
+            "train",
+            "--train",
+            str(data),
+            "--out",
+            str(tmp_path / "o"),
+            "--base-model",
+            str(tiny_base),
+        ],
+    )
     csv_file = tmp_path / "bad.csv"
     csv_file.write_text("text,casualty\nFive died.,1\nCalm.,maybe\n", encoding="utf-8")
-    with pytest.raises(RecordError, match=r"bad\.csv:3: column 'casualty' must be 0 or 1"):
-        main(
-            [
-                "train",
-                "--train",
-                str(csv_file),
-                "--out",
-                str(tmp_path / "o"),
-                "--base-model",
-                str(tiny_base),
-            ]
-        )
+    assert_refused(
+        capsys,
+        r"bad\.csv:3: column 'casualty' must be 0 or 1",
+        [
+            "train",
+            "--train",
+            str(csv_file),
+            "--out",
+            str(tmp_path / "o"),
+            "--base-model",
+            str(tiny_base),
+        ],
+    )
+
+
+def test_train_refuses_records_that_data_validate_refuses_with_file_and_line(
+    tiny_base, tmp_path, capsys
+):
+    def number(start, end, text, value=3.0, role="killed"):
+        return {
+            "start": start,
+            "end": end,
+            "text": text,
+            "value": value,
+            "low": value,
+            "high": value,
+            "qualifier": "exact",
+            "role": role,
+            "unit": None,
+        }
+
+    text = "Three were killed and 40 fled."
+    rows = [
+        {"id": "ok", "text": text, "events": ["casualty"]},
+        {"id": "far", "text": text, "events": ["casualty"], "numbers": [number(0, 99, "Three")]},
+        {"id": "moved", "text": text, "events": ["casualty"], "numbers": [number(6, 11, "Three")]},
+        {
+            "id": "overlap",
+            "text": text,
+            "events": ["casualty"],
+            "numbers": [number(0, 5, "Three"), number(2, 9, "ree wer")],
+        },
+        {
+            "id": "nan",
+            "text": text,
+            "events": ["casualty"],
+            "numbers": [number(0, 5, "Three", float("nan"))],
+        },
+    ]
+    data = tmp_path / "bad.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    argv = [
+        "train",
+        "--train",
+        str(data),
+        "--out",
+        str(tmp_path / "o"),
+        "--base-model",
+        str(tiny_base),
+    ]
+    assert_refused(capsys, r"bad\.jsonl:2: .*bad\.jsonl:3: .*bad\.jsonl:4: .*bad\.jsonl:5: ", argv)
+    assert not (tmp_path / "o").exists()

@@ -2,7 +2,11 @@
 
 A file spec may carry a weight or a cap: ``data/corpus/train.jsonl,weight=2`` or
 ``realtext.jsonl,cap=1500``. ``--label-map`` renames labels and roles (mapping to an empty name
-drops them). Held-out files and records (training/heldout.toml) are refused.
+drops them). Held-out files and records (training/heldout.toml) are refused, and so is an input
+with any record that fails the checks of ``conflict-events data validate``
+(:func:`conflict_events.training.validate.check_record`: offsets out of range or not matching
+the text, overlapping numbers, values that are not finite or disagree with the normaliser, ...),
+listed as ``file:line: problem``.
 """
 
 from __future__ import annotations
@@ -106,18 +110,47 @@ def read_dataset_folder(path: Path) -> list[Record]:
 
 
 def read_input(path: Path, labels: LabelSchema) -> list[Record]:
+    return [record for _, record in read_located(path, labels)]
+
+
+def read_located(path: Path, labels: LabelSchema) -> list[tuple[str, Record]]:
+    """Every record of one input with where it was read (``file:line``, or the record id)."""
     if path.is_dir():
-        return read_dataset_folder(path)
+        return [(f"{path} record {r.id}", r) for r in read_dataset_folder(path)]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.suffix.lower() == ".csv":
-        return read_csv(path, labels)
+        return [(f"{path}:{r.id.rsplit(':', 1)[1]}", r) for r in read_csv(path, labels)]
     reader = JsonlReader(path)
-    records = [r for _, r in reader]
+    records = [(f"{path}:{line}", r) for line, r in reader]
     if reader.problems:
         listing = "\n".join(str(p) for p in reader.problems[:20])
         raise RecordError(f"{len(reader.problems)} bad line(s):\n{listing}")
     return records
+
+
+MAX_LISTED = 20
+
+
+def check_records(located: list[tuple[str, Record]], labels: LabelSchema) -> None:
+    """Run the checks of ``conflict-events data validate`` on each record (offsets in range and
+    matching the text, no overlapping numbers, finite values agreeing with the normaliser, ...);
+    RecordError listing ``file:line: problem`` when any record fails."""
+    from conflict_events.training.validate import check_record, default_normaliser
+
+    normaliser = default_normaliser()
+    problems = [
+        f"{where}: {message}"
+        for where, record in located
+        for message in check_record(record, labels, normaliser)
+    ]
+    if problems:
+        listing = "\n".join(problems[:MAX_LISTED])
+        more = f"\n... and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+        raise RecordError(
+            f"{len(problems)} problem(s) in the training input (the checks of "
+            f"`conflict-events data validate`); nothing was trained:\n{listing}{more}"
+        )
 
 
 def apply_label_map(record: Record, mapping: dict[str, str]) -> Record:
@@ -166,14 +199,19 @@ def load_inputs(
         spec = InputSpec.parse(raw)
         if heldout is not None:
             heldout.check_file(spec.path)
-        records = [apply_label_map(r, label_map or {}) for r in read_input(spec.path, labels)]
-        for record in records:
+        located = [
+            (where, apply_label_map(r, label_map or {}))
+            for where, r in read_located(spec.path, labels)
+        ]
+        for where, record in located:
             try:
-                check_labels(record, labels, f"{spec.path} record {record.id}")
+                check_labels(record, labels, where)
             except LabelError as exc:
                 raise LabelError(
                     f"{exc} (use --label-map or --extra-labels/--extra-roles)"
                 ) from None
+        check_records(located, labels)
+        records = [record for _, record in located]
         if heldout is not None:
             heldout.refuse(records, where=str(spec.path))
         if spec.cap is not None and len(records) > spec.cap:

@@ -2,7 +2,7 @@
 
     conflict-events train --train data/corpus/train.jsonl --dev data/corpus/dev.jsonl --out runs/x
 
-Steps: read inputs (refusing held-out data) → featurise → length-bucketed batches → AdamW with
+Steps: read inputs (refusing held-out data and records that fail `data validate`, exit 2) → featurise → length-bucketed batches → AdamW with
 linear warm-up/decay → evaluate on dev each epoch (``--select-metric``: event macro-F1, or its
 mean with number F1, on real-text dev records when there are any: written dev sentences overstate
 real performance) → keep the best → tune per-label
@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -28,6 +29,10 @@ from conflict_events.training.checkpoint import load_checkpoint, save_checkpoint
 from conflict_events.training.config import TrainConfig, add_dataclass_arguments, config_from_args
 from conflict_events.training.features import IGNORE, Features, featurize
 from conflict_events.training.inputs import load_inputs
+
+
+class TrainInputError(ValueError):
+    """Training inputs refused before any training: the message says which file and line."""
 
 
 def build_schema(cfg: TrainConfig) -> LabelSchema:
@@ -157,10 +162,13 @@ def train(cfg: TrainConfig) -> Path:
     labels = build_schema(cfg)
     label_map = parse_label_map(cfg.label_map)
 
-    train_examples = load_inputs(cfg.train, labels, label_map, cfg.seed, cfg.allow_heldout)
-    dev_examples = load_inputs(cfg.dev, labels, label_map, cfg.seed, cfg.allow_heldout)
+    try:
+        train_examples = load_inputs(cfg.train, labels, label_map, cfg.seed, cfg.allow_heldout)
+        dev_examples = load_inputs(cfg.dev, labels, label_map, cfg.seed, cfg.allow_heldout)
+    except (ValueError, OSError) as exc:  # bad records, unknown labels, held-out data, no file
+        raise TrainInputError(str(exc)) from None
     if not train_examples:
-        raise ValueError("no training records (pass --train FILE...)")
+        raise TrainInputError("no training records (pass --train FILE...)")
     dev_records = [e.record for e in dev_examples]
 
     resuming = cfg.resume and (checkpoint / "state.json").is_file()
@@ -325,5 +333,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
-    train(cfg)
+    try:
+        train(cfg)
+    except TrainInputError as exc:
+        print(f"conflict-events train: error: {exc}", file=sys.stderr)
+        return 2
     return 0
