@@ -55,10 +55,11 @@ import shutil
 import signal
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -408,22 +409,6 @@ def _tag_long(tagger: Any, doc: Document, fmt: str, include_text: bool) -> Tagge
     return Tagged(sentences=stats["sentences"], warnings=stats["warnings"], spool=spool.name)
 
 
-def chunks(
-    docs: Iterable[Document], max_docs: int = CHUNK_DOCUMENTS, max_chars: int = CHUNK_CHARS
-) -> Iterator[list[Document]]:
-    """Consecutive runs of documents, each at most ``max_docs`` long or ``max_chars`` of text."""
-    chunk: list[Document] = []
-    chars = 0
-    for doc in docs:
-        if chunk and (len(chunk) >= max_docs or chars + len(doc.text) > max_chars):
-            yield chunk
-            chunk, chars = [], 0
-        chunk.append(doc)
-        chars += len(doc.text)
-    if chunk:
-        yield chunk
-
-
 def load_tagger(
     model: str | None,
     backend: str = "auto",
@@ -432,13 +417,11 @@ def load_tagger(
     batch_size: int = 32,
 ) -> Any:
     """``EventTagger.from_pretrained``, with a clear error when no default model is installed."""
-    from conflict_events.inference.tagger import EventTagger
+    from conflict_events.inference.tagger import TaggerSpec
 
     if model is None:
         check_model_folder(None)
-    return EventTagger.from_pretrained(
-        model, backend=backend, quantized=quantized, threads=threads, batch_size=batch_size
-    )
+    return TaggerSpec(model, backend, quantized, threads, batch_size).load()
 
 
 def check_model_folder(model: str | None) -> None:
@@ -455,51 +438,29 @@ def check_model_folder(model: str | None) -> None:
     ModelConfig.load(folder)
 
 
-_worker_model: dict[str, Any] = {}
-_worker_tagger: list[Any] = []
-
-
-def _init_worker(model_args: dict[str, Any]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    _worker_model.update(model_args)
-
-
-def _work(docs: list[Document], fmt: str, include_text: bool) -> list[Tagged]:
-    if (
-        not _worker_tagger
-    ):  # loaded on first use, so a load error reaches the parent as an exception
-        _worker_tagger.append(load_tagger(**_worker_model))
-    return tag_chunk(_worker_tagger[0], docs, fmt, include_text)
-
-
 def tag_stream(
     docs: Iterable[Document],
-    model_args: dict[str, Any],
+    spec: Any,
     fmt: str,
     include_text: bool,
     workers: int,
     tagger: Any = None,
 ) -> Iterator[tuple[Document, Tagged]]:
-    """Each document with its result, in input order, holding at most ``2 * workers`` chunks."""
-    if workers <= 1:
-        tagger = tagger or load_tagger(**model_args)
-        for chunk in chunks(docs):
-            yield from zip(chunk, tag_chunk(tagger, chunk, fmt, include_text), strict=True)
-        return
-    import multiprocessing
+    """Each document with its output, in input order: the library's runner
+    (:func:`~conflict_events.inference.runner.run_chunks`) with :func:`tag_chunk` as the work,
+    in this process or in ``workers`` processes (which then format the output bytes too)."""
+    from conflict_events.inference.runner import process_pool, run_chunks
 
-    # spawn: workers start clean (no forked runtime threads) and behave the same on every OS.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(model_args,)) as pool:
-        pending: deque = deque()
-        for chunk in chunks(docs):
-            pending.append((chunk, pool.apply_async(_work, (chunk, fmt, include_text))))
-            if len(pending) >= 2 * workers:
-                done, result = pending.popleft()
-                yield from zip(done, result.get(), strict=True)
-        while pending:
-            done, result = pending.popleft()
-            yield from zip(done, result.get(), strict=True)
+    work = partial(tag_chunk, fmt=fmt, include_text=include_text)
+    if workers <= 1:
+        yield from run_chunks(docs, tagger or spec, work)
+        return
+    pool = process_pool(workers)
+    try:
+        yield from run_chunks(docs, spec, work, pool)
+    finally:
+        # On an early stop (Ctrl-C, a closed pipe) do not wait for queued chunks.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # -- the command ----------------------------------------------------------------------------------
@@ -790,18 +751,24 @@ def run(args: argparse.Namespace) -> int:
         options, fmt = _settings(args)
     except InputError as exc:
         return _usage_error(str(exc))
+    from conflict_events.inference.tagger import TaggerSpec, available_cpus
+
     threads = args.threads or (
-        max(1, (os.cpu_count() or 1) // args.workers) if args.workers > 1 else None
+        max(1, available_cpus() // args.workers) if args.workers > 1 else None
     )
-    model_args = {
-        "model": args.model,
-        "backend": args.backend,
-        "quantized": not args.fp32,
-        "threads": threads,
-        "batch_size": args.batch_size,
-    }
+    spec = TaggerSpec(args.model, args.backend, not args.fp32, threads, args.batch_size)
     try:
-        tagger = load_tagger(**model_args) if args.workers == 1 else check_model_folder(args.model)
+        tagger = (
+            load_tagger(
+                model=args.model,
+                backend=args.backend,
+                quantized=not args.fp32,
+                threads=threads,
+                batch_size=args.batch_size,
+            )
+            if args.workers == 1
+            else check_model_folder(args.model)
+        )
     except ModelFolderError as exc:
         return _usage_error(str(exc))
     except Exception as exc:  # noqa: BLE001 - a broken model file: say so plainly, no traceback
@@ -851,7 +818,7 @@ def run(args: argparse.Namespace) -> int:
         stream = _new_documents(
             read_archive(args.inputs, options, names=names), state, counts, report
         )
-        results = tag_stream(stream, model_args, fmt, args.include_text, args.workers, tagger)
+        results = tag_stream(stream, spec, fmt, args.include_text, args.workers, tagger)
         with closing(results):  # on any exit, stop the worker pool now
             for doc, tagged in results:
                 _write_one(doc, tagged, out, counts, report, bar, show, started)

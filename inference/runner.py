@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import signal
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -97,10 +97,39 @@ def tag_records(
     each worker with ``executor``). ``max_pending``: chunks in flight with an executor (default:
     twice its workers), which bounds memory.
     """
+    work = tag_documents_safely if executor is None else _tag_lean
+    for item, result in run_chunks(items, tagger, work, executor, max_docs, max_chars, max_pending):
+        if isinstance(item, BadRecord):
+            yield Tagged(None, error=item)
+        elif isinstance(result, str):
+            yield Tagged(item, error=BadRecord(item.file, item.line, result))
+        else:
+            if executor is not None:
+                result = replace(result, text=item.text)
+            yield Tagged(item, result)
+
+
+def run_chunks(
+    items: Iterable[Document | BadRecord],
+    tagger: Any,
+    work: Callable[[Any, list[Document]], list[Any]],
+    executor: Executor | None = None,
+    max_docs: int = CHUNK_DOCUMENTS,
+    max_chars: int = CHUNK_CHARS,
+    max_pending: int | None = None,
+) -> Iterator[tuple[Document | BadRecord, Any]]:
+    """The engine under :func:`tag_records`: each item with ``work(tagger, documents)``'s result
+    for it (None for a bad record), in input order.
+
+    ``work`` returns one result per document; with an executor it must be picklable (a module
+    function, or a ``functools.partial`` of one) and runs in the workers, so what it returns is
+    all that crosses the process boundary (the ``tag`` command formats output bytes there).
+    """
     if executor is None:
         local = _local_tagger(tagger)
         for chunk in chunks(items, max_docs, max_chars):
-            yield from _merge(chunk, local(_documents(chunk)))
+            docs = _documents(chunk)
+            yield from _pair(chunk, work(local(), docs) if docs else [])
         return
     spec = _spec_of(tagger)
     limit = max_pending or 2 * int(getattr(executor, "_max_workers", 1) or 1)
@@ -108,14 +137,14 @@ def tag_records(
     try:
         for chunk in chunks(items, max_docs, max_chars):
             docs = _documents(chunk)
-            future = executor.submit(_tag_in_worker, spec, docs) if docs else None
+            future = executor.submit(_in_worker, spec, work, docs) if docs else None
             pending.append((chunk, future))
             while len(pending) >= limit:
                 done, future = pending.popleft()
-                yield from _merge(done, _restore(done, future))
+                yield from _pair(done, future.result() if future is not None else [])
         while pending:
             done, future = pending.popleft()
-            yield from _merge(done, _restore(done, future))
+            yield from _pair(done, future.result() if future is not None else [])
     finally:
         for _, future in pending:  # stopped early: drop work not yet started
             if future is not None:
@@ -139,33 +168,22 @@ def _documents(chunk: Sequence[Document | BadRecord]) -> list[Document]:
     return [item for item in chunk if isinstance(item, Document)]
 
 
-def _merge(
-    chunk: Sequence[Document | BadRecord], results: Sequence[DocumentResult | str]
-) -> Iterator[Tagged]:
-    """The chunk's items with their results (results hold one entry per document, in order)."""
+def _pair(chunk: Sequence[Document | BadRecord], results: Sequence[Any]) -> Iterator[tuple]:
+    """The chunk's items with their results (one result per document, in order)."""
     found = iter(results)
     for item in chunk:
-        if isinstance(item, BadRecord):
-            yield Tagged(None, error=item)
-            continue
-        result = next(found)
-        if isinstance(result, str):
-            yield Tagged(item, error=BadRecord(item.file, item.line, result))
-        else:
-            yield Tagged(item, result)
+        yield item, (None if isinstance(item, BadRecord) else next(found))
 
 
-def _local_tagger(tagger: Any):
+def _local_tagger(tagger: Any) -> Callable[[], Any]:
     loaded: list[Any] = []
 
-    def run(docs: list[Document]) -> list[DocumentResult | str]:
-        if not docs:
-            return []
+    def get() -> Any:
         if not loaded:  # loaded on first use, so a stream of bad records needs no model
             loaded.append(tagger.load() if hasattr(tagger, "load") else tagger)
-        return tag_documents_safely(loaded[0], docs)
+        return loaded[0]
 
-    return run
+    return get
 
 
 def _spec_of(tagger: Any) -> Any:
@@ -183,23 +201,18 @@ def _spec_of(tagger: Any) -> Any:
 _WORKER_TAGGERS: dict[Any, Any] = {}
 
 
-def _tag_in_worker(spec: Any, docs: list[Document]) -> list[DocumentResult | str]:
-    """In a worker: tag with the spec's tagger, built once. Texts are not sent back (the caller
-    has them), which halves what crosses the process boundary."""
+def _in_worker(spec: Any, work: Callable[[Any, list[Document]], list[Any]], docs: list[Document]):
+    """In a worker: ``work`` with the spec's tagger, built on first use and kept."""
     if spec not in _WORKER_TAGGERS:
         _WORKER_TAGGERS[spec] = spec.load()
-    results = tag_documents_safely(_WORKER_TAGGERS[spec], docs)
+    return work(_WORKER_TAGGERS[spec], docs)
+
+
+def _tag_lean(tagger: Any, docs: list[Document]) -> list[DocumentResult | str]:
+    """:func:`tag_documents_safely` without the texts in the results: the caller has them, and
+    leaving them out halves what crosses the process boundary."""
+    results = tag_documents_safely(tagger, docs)
     return [r if isinstance(r, str) else replace(r, text="") for r in results]
-
-
-def _restore(chunk: Sequence[Document | BadRecord], future: Any) -> list[DocumentResult | str]:
-    if future is None:
-        return []
-    results = future.result()
-    return [
-        r if isinstance(r, str) else replace(r, text=doc.text)
-        for doc, r in zip(_documents(chunk), results, strict=True)
-    ]
 
 
 def _ignore_sigint() -> None:
