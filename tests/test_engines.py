@@ -69,28 +69,6 @@ def comparable(row: dict) -> tuple:
 
 
 @pytest.fixture(scope="module")
-def decisive_model(tiny_base, tmp_path_factory) -> Path:
-    """The tiny random model with its heads scaled up, exported to fp32 ONNX.
-
-    Scaled heads push logits far from the thresholds, so labels and numbers vary with the text
-    but do not flip on float noise between batchings, which is what a parity test needs.
-    """
-    import torch
-
-    from conflict_events.model.export import export_onnx
-    from conflict_events.model.pretrained import EventModel
-
-    folder = tmp_path_factory.mktemp("decisive-model")
-    model = EventModel.from_base(tiny_base, max_length=32)
-    with torch.no_grad():
-        model.net.event_head.weight.mul_(300.0)
-        model.net.tag_head.weight.mul_(30.0)
-    model.save_pretrained(folder)
-    export_onnx(model.net, folder / "model.onnx")
-    return folder
-
-
-@pytest.fixture(scope="module")
 def documents() -> list[dict[str, str]]:
     return generate_documents(COUNT)
 
@@ -142,32 +120,6 @@ def test_tag_command_with_two_workers_matches(decisive_model, documents, referen
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == [d["id"] for d in documents]
     assert {r["id"]: comparable(r) for r in rows} == reference
-
-
-@pytest.fixture(scope="session")
-def ray_local():
-    ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    ray.data.DataContext.get_current().enable_progress_bars = False
-    yield ray
-    ray.shutdown()
-
-
-@pytest.fixture(scope="session")
-def spark():
-    pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("conflict-events-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def test_ray_dataset_matches(ray_local, decisive_model, documents, reference):

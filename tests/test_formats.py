@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -291,3 +292,69 @@ def test_jsonl_and_csv_writers_share_the_interface(tmp_path):
         "document",
         "document",
     ]
+
+
+# -- through the command: good and broken files of every new format, local and Ray ---------------
+
+
+@pytest.fixture()
+def mixed_folder(tmp_path):
+    """Good and broken HTML, WARC and PDF files in one folder."""
+    for module in ("trafilatura", "warcio", "pypdf"):
+        pytest.importorskip(module)
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    (folder / "a-page.html").write_text(PAGE, encoding="utf-8")
+    (folder / "b-empty.html").write_text(EMPTY_PAGE, encoding="utf-8")
+    good = _warc(PAGES[:1])
+    (folder / "c-crawl.warc.gz").write_bytes(good)
+    (folder / "d-cut.warc.gz").write_bytes(_warc(PAGES)[:-30])
+    (folder / "e-report.pdf").write_bytes(make_pdf(REPORT))
+    (folder / "f-broken.pdf").write_bytes(make_pdf(REPORT)[:300])
+    return folder
+
+
+GLOB = "*.html,*.warc.gz,*.pdf"
+
+
+def _check_mixed(folder, results: list[dict], errors: list[dict]) -> None:
+    ids = [r["id"] for r in results]
+    assert str(folder / "a-page.html") in ids and str(folder / "e-report.pdf") in ids
+    assert ids.count("https://example.org/a") == 2  # one from each WARC, before the cut
+    assert "https://example.org/b.txt" not in ids  # after the cut in d-cut.warc.gz
+    where = {(Path(e["file"]).name, e["line"]): e["reason"] for e in errors}
+    assert "no main text" in where[("b-empty.html", None)]
+    cut = [k for k in where if k[0] == "d-cut.warc.gz"]
+    assert cut and all(line is not None for _, line in cut)  # the record is named
+    assert any("truncated" in where[k] for k in cut)
+    assert "PDF" in where[("f-broken.pdf", None)]
+
+
+def test_tag_reads_every_format_and_reports_broken_files(decisive_model, mixed_folder, tmp_path):
+    from conflict_events.inference.cli import main
+
+    out, errors = tmp_path / "out.jsonl", tmp_path / "errors.jsonl"
+    argv = ["tag", str(mixed_folder), "--glob", GLOB, "--model", str(decisive_model)]
+    assert main([*argv, "--quiet", "--out", str(out), "--errors", str(errors)]) == 1
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    problems = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
+    _check_mixed(mixed_folder, results, problems)
+
+
+def test_ray_engine_writes_broken_files_as_error_rows(
+    ray_local, decisive_model, mixed_folder, tmp_path
+):
+    from conflict_events.inference.cli import main
+    from conflict_events.inference.shards import read_shards
+
+    out = tmp_path / "shards"
+    argv = ["tag", str(mixed_folder), "--glob", GLOB, "--model", str(decisive_model)]
+    assert main([*argv, "--engine", "ray", "--quiet", "--out", str(out)]) == 1
+    rows = list(read_shards(out))
+    results = [r for r in rows if not r["error"]]
+    errors = [
+        {"file": r["file"], "line": r["line"], "reason": r["error"]} for r in rows if r["error"]
+    ]
+    _check_mixed(mixed_folder, results, errors)
+    pdf = next(r for r in results if r["id"].endswith("e-report.pdf"))
+    assert json.loads(pdf["meta"])["pages"][0] == 0
