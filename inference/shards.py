@@ -93,6 +93,15 @@ def prepare_folder(folder: str | Path, job: dict[str, Any]) -> None:
         leftover.unlink()  # a shard cut off by an interruption: tagged again
 
 
+def clear_folder(folder: str | Path) -> None:
+    """``--overwrite``: remove an earlier job's shards and job file (nothing else in the folder)."""
+    folder = Path(folder)
+    if folder.is_dir():
+        for path in [*folder.glob("part-*"), folder / JOB_FILE]:
+            if path.is_file():
+                path.unlink()
+
+
 def write_shards(
     items: Iterable[Document | BadRecord],
     folder: str | Path,

@@ -24,6 +24,7 @@ from conflict_events.inference.shards import (
     SHARD_FORMATS,
     ShardCounts,
     ShardError,
+    clear_folder,
     prepare_folder,
     write_shards,
 )
@@ -63,6 +64,8 @@ def run_ray(args: argparse.Namespace, options: ReadOptions) -> int:
     for path in args.inputs:
         if os.path.isdir(path) and out.startswith(os.path.realpath(path) + os.sep):
             return _usage_error(f"--out {args.out} is inside the input folder {path}")
+    if getattr(args, "overwrite", False):
+        clear_folder(args.out)
     try:
         prepare_folder(args.out, job_settings(args, options, fmt))
     except (ShardError, OSError) as exc:
@@ -71,11 +74,14 @@ def run_ray(args: argparse.Namespace, options: ReadOptions) -> int:
         args.model, args.backend, not args.fp32, args.threads, batch_size=args.batch_size
     )
     started_tagger: list[Any] = []
+    startup = [0.0]  # seconds spent starting Ray: left out of the rates, as model loading is
 
     def tag_shard(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if not started_tagger:  # Ray starts only when a shard needs tagging, not on a re-run
             cpus = None if args.ray_address else args.actors * args.cpus_per_actor
+            begin = time.perf_counter()
             start_ray(args.ray_address, cpus)
+            startup[0] = time.perf_counter() - begin
             started_tagger.append(
                 ShardTagger(spec, args.actors, args.cpus_per_actor, include_text=args.include_text)
             )
@@ -104,14 +110,15 @@ def run_ray(args: argparse.Namespace, options: ReadOptions) -> int:
     finally:
         for tagger in started_tagger:
             tagger.close()  # frees the actors' CPUs (Ray may stay up in a longer process)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started - startup[0]
     tagged = counts.rows - counts.errors
     print(
         f"{PROG}: tagged {tagged} documents ({counts.sentences} sentences) in {seconds:.1f} s "
         f"({tagged / max(seconds, 1e-9):.1f} documents/s, "
         f"{counts.sentences / max(seconds, 1e-9):.1f} sentences/s); "
         f"{counts.errors} error rows; {counts.shards} shards written, "
-        f"{counts.skipped_shards} already complete ({counts.skipped_rows} rows) in {args.out}",
+        f"{counts.skipped_shards} already complete ({counts.skipped_rows} rows) in {args.out}"
+        + (f"; Ray started in {startup[0]:.1f} s" if startup[0] else ""),
         file=sys.stderr,
     )
     return 1 if counts.errors else 0
