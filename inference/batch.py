@@ -470,8 +470,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Tag documents with conflict events and the numbers that count them. INPUT: .txt files "
         "(one document each), folders (walked recursively, --glob), .jsonl and .csv files (one "
-        "document per line/row), any of them .gz, or - for stdin. Writes one JSON line per "
-        "document (or CSV rows) in input order; bad records are reported and skipped."
+        "document per line/row), any of them .gz, or - for stdin; with the [formats] extra also "
+        ".html pages, .warc/.warc.gz/.arc web archives and .pdf reports. Writes one JSON line per "
+        "document (or CSV rows) in input order; bad records are reported and skipped. "
+        "--engine ray: Ray actors write Parquet/JSONL shards into --out DIR."
     )
     parser.epilog = (
         "Exit status: 0 all tagged, 1 some records failed, 2 usage error, 130 interrupted. "

@@ -37,7 +37,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "tag",
         "conflict_events.inference.batch",
-        "tag documents: text files, folders, JSONL, CSV, gzip, stdin",
+        "tag documents: text, folders, JSONL, CSV, gzip, stdin, HTML, WARC, PDF; locally or on Ray",
     ),
     Subcommand(
         "export",
