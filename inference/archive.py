@@ -17,6 +17,9 @@ by name, and its reading):
   a stray quote (a quoted field that runs into a later line and breaks there, or runs to the end
   of the file or past :data:`MAX_CSV_RECORD_LINES` lines) is a bad record at the line it starts
   on, and reading goes on at the next line, so the rows after it still come out, once each.
+  One case no parser can tell from a good multi-line field: a stray quote closed by a later
+  opening quote that a line end or a comma follows (a field whose text starts with a line
+  break or a comma); the rows between are then read as that field's text.
 - ``.html``/``.htm``, ``.warc``/``.arc`` (and ``.warc.gz``), ``.pdf``: the readers of the
   ``[formats]`` extra (:mod:`~conflict_events.inference.html_reader`,
   :mod:`~conflict_events.inference.warc_reader`, :mod:`~conflict_events.inference.pdf_reader`);
@@ -36,9 +39,9 @@ as given joined with the file's relative path) for a whole-file document; ``-`` 
 one document. A leading UTF-8 byte-order mark is dropped; line ends are kept inside whole-file
 documents (offsets count them) and dropped from line documents.
 
-Bad records: a binary file (a UTF-16/32 byte-order mark, or NUL bytes in every line of its
-first 8 KiB; for a whole-file document, a NUL anywhere), a JSONL/CSV row or stdin line holding a
-NUL byte (wherever it is in the file: the other rows are read), bytes that are not
+Bad records: a binary file (a UTF-16/32 byte-order mark; for a whole-file document, a NUL byte
+anywhere), a JSONL/CSV row or stdin line holding a NUL byte (the same wherever it is in the file:
+the other rows are read), bytes that are not
 UTF-8 (or JSON escapes that make unpaired surrogates), a malformed JSON line, a row without the
 text field, empty or whitespace-only text, an unreadable file or folder, a corrupt gzip stream
 (reported at the line where it broke; the rest of that file is lost), and a file or folder that
@@ -63,7 +66,7 @@ import os
 import sys
 import zlib
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -332,11 +335,14 @@ def read_archive(
     options: ReadOptions = ReadOptions(),
     stdin: BinaryIO | None = None,
     names: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[Document | BadRecord]:
     """Every document of every input, in order, with a :class:`BadRecord` for each bad one.
 
     ``names`` (one per input) replaces each input's path in ids and reports: a resumed job reads
     ``./a.jsonl`` under the name ``a.jsonl`` it had the first time, so its ids do not change.
+    ``progress`` is called with the number of bytes read from disk (compressed bytes for
+    ``.gz``) as reading goes, for a progress bar over the inputs' sizes.
     """
     inputs = list(inputs)
     for path, name in zip(inputs, inputs if names is None else names, strict=True):
@@ -345,17 +351,49 @@ def read_archive(
                 yield BadRecord(STDIN, None, "unreadable: stdin is closed")
                 continue
             stream = stdin if stdin is not None else sys.stdin.buffer
+            if progress is not None:
+                stream = _Counted(stream, progress)
             yield from _read_stream(STDIN, stream, options.stdin_format, options)
         elif os.path.isdir(path):
-            yield from _read_folder(path, options, name)
+            yield from _read_folder(path, options, name, progress)
         else:
-            yield from _read_file(path, file_kind(path), options, name)
+            yield from _read_file(path, file_kind(path), options, name, progress)
+
+
+class _Counted:
+    """A binary stream that reports how many bytes are read from it."""
+
+    def __init__(self, stream: Any, report: Callable[[int], None]) -> None:
+        self.stream = stream
+        self.report = report
+        self.mode = "rb"
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.report(len(data))
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self.stream.readline(size)
+        self.report(len(data))
+        return data
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def __enter__(self) -> _Counted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # -- files and folders ----------------------------------------------------------------------------
 
 
-def _read_folder(top: str, options: ReadOptions, label: str) -> Iterator[Document | BadRecord]:
+def _read_folder(
+    top: str, options: ReadOptions, label: str, progress: Callable[[int], None] | None = None
+) -> Iterator[Document | BadRecord]:
     errors: list[OSError] = []
     found = 0
     for folder, dirs, files in os.walk(top, onerror=errors.append):
@@ -373,7 +411,9 @@ def _read_folder(top: str, options: ReadOptions, label: str) -> Iterator[Documen
             if options.excludes(path):
                 continue
             found += 1
-            yield from _read_file(path, file_kind(path), options, os.path.join(label, relative))
+            yield from _read_file(
+                path, file_kind(path), options, os.path.join(label, relative), progress
+            )
     while errors:
         exc = errors.pop()
         yield BadRecord(exc.filename or top, None, f"unreadable folder: {exc.strerror or exc}")
@@ -382,7 +422,11 @@ def _read_folder(top: str, options: ReadOptions, label: str) -> Iterator[Documen
 
 
 def _read_file(
-    path: str, kind: str, options: ReadOptions, name: str | None = None
+    path: str,
+    kind: str,
+    options: ReadOptions,
+    name: str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Iterator[Document | BadRecord]:
     name = path if name is None else name
     fmt = input_format(path)
@@ -393,11 +437,14 @@ def _read_file(
             return
     gunzip = path.lower().endswith(".gz") and not fmt.own_compression
     try:
-        stream: BinaryIO = gzip.open(path, "rb") if gunzip else open(path, "rb")
+        raw: Any = open(path, "rb")
+        if progress is not None:
+            raw = _Counted(raw, progress)
+        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gunzip else raw
     except OSError as exc:
         yield BadRecord(name, None, f"unreadable file: {exc.strerror or exc}")
         return
-    with stream:
+    with raw, stream:
         if fmt.reader is None:
             yield from _read_stream(name, stream, kind, options)
         else:
@@ -428,7 +475,7 @@ def _read_stream(
     produced = 0
     try:
         head = stream.read(SNIFF_BYTES)
-        if _looks_binary(head):
+        if head.startswith(_WIDE_BOMS) or (kind == "text" and b"\0" in head):
             yield BadRecord(name, None, "binary file (NUL bytes; not UTF-8 text)")
             return
         if kind == "text":
@@ -451,22 +498,6 @@ def _read_stream(
         yield BadRecord(name, line, f"unreadable: {reason}")
     if not produced:
         yield BadRecord(name, None, "empty file (no record)")
-
-
-def _looks_binary(head: bytes) -> bool:
-    """A UTF-16/32 byte-order mark, or a NUL byte in every line of ``head``.
-
-    One NUL in one line of a JSONL/CSV file makes that line a bad record, wherever it is; a file
-    that is binary from its first bytes is reported once, as a whole.
-    """
-    if b"\0" not in head:
-        return False
-    if head.startswith(_WIDE_BOMS):
-        return True
-    lines = head.split(b"\n")
-    if len(lines) > 1 and len(head) == SNIFF_BYTES:
-        lines = lines[:-1]  # the last one may go on past the sniffed bytes
-    return all(b"\0" in line for line in lines if line)
 
 
 NUL_REASON = "NUL byte in the line (binary data?)"

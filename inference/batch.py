@@ -78,6 +78,7 @@ from conflict_events.inference.archive import (
 from conflict_events.inference.manifest import (
     JobManifest,
     ManifestError,
+    identify,
     manifest_path,
     model_identity,
 )
@@ -88,6 +89,7 @@ from conflict_events.inference.model_folder import (
     ModelFolderError,
     default_model_dir,
 )
+from conflict_events.inference.progress import JobProgress
 from conflict_events.inference.results import DocumentResult, DocumentSummary, SentenceResult
 
 CSV_COLUMNS = (
@@ -110,7 +112,8 @@ CSV_COLUMNS = (
     "citations",
     "sentence_text",
 )
-FORMATS = ("jsonl", "csv", "parquet")
+FORMATS = ("jsonl", "csv", "view", "parquet")  # parquet: --engine ray shards
+VIEW_COLOR = "view-color"  # the view with colours, when stdout is a terminal
 CHUNK_DOCUMENTS = 64  # a chunk of work: at most this many documents ...
 CHUNK_CHARS = 50_000  # ... or this many characters (one longer document is a chunk by itself)
 STREAM_CHARS = 1_000_000  # a longer document is tagged and written in pieces (flat memory)
@@ -225,7 +228,36 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
 def format_document(doc: DocumentResult, fmt: str, include_text: bool = False) -> bytes:
     if fmt == "csv":
         return csv_text(csv_rows(doc)).encode("utf-8")
+    if fmt.startswith("view"):
+        from conflict_events.inference.view import document_text
+
+        return document_text(doc, _width(), colors=fmt == VIEW_COLOR).encode("utf-8")
     return jsonl_line(doc, include_text).encode("utf-8")
+
+
+def _width() -> int:
+    return shutil.get_terminal_size((100, 24)).columns
+
+
+def _view_pieces(
+    tagger: Any, doc: Document, spans: Sequence[Any], warnings: Sequence[str], colors: bool
+) -> Iterator[bytes]:
+    """The readable view of a long document, a sentence at a time (see :func:`document_pieces`)."""
+    from conflict_events.inference import view
+    from conflict_events.inference.summary import summarize
+
+    kept: list[SentenceResult] = []
+    indexes: list[int] = []
+    width = _width()
+    yield view.render_pieces([view.header_view(doc.id)], width, colors).encode("utf-8")
+    for index, s in enumerate(tagger.iter_sentences(doc.text, spans)):
+        if view.shown(s):
+            yield view.render_pieces([view.sentence_view(index, s)], width, colors).encode("utf-8")
+            kept.append(_lean(s))
+            indexes.append(index)
+    summary = summarize(kept, indexes)
+    tail = view.summary_view(summary, len(spans), len(spans) - len(kept), warnings)
+    yield view.render_pieces(tail, width, colors).encode("utf-8")
 
 
 def _lean(s: SentenceResult) -> SentenceResult:
@@ -247,6 +279,9 @@ def document_pieces(
     spans, warnings = tagger.split_document(doc.text)
     if stats is not None:
         stats.update(sentences=len(spans), warnings=warnings)
+    if fmt.startswith("view"):
+        yield from _view_pieces(tagger, doc, spans, warnings, fmt == VIEW_COLOR)
+        return
     kept: list[SentenceResult] = []
     indexes: list[int] = []
     sentences = tagger.iter_sentences(doc.text, spans)
@@ -487,7 +522,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         choices=FORMATS,
-        help="output format (default: csv when --out ends in .csv, else jsonl)",
+        help="output format (default: a readable view on a terminal; csv when --out ends in "
+        ".csv; else jsonl, as when stdout is piped)",
     )
     parser.add_argument(
         "--include-text", action="store_true", help="put each document's text in its JSON record"
@@ -614,15 +650,15 @@ class _Counts:
 class _Reporter:
     """Messages to stderr (through the progress bar when there is one) and bad records to --errors."""
 
-    def __init__(self, errors: str | None, bar: Any = None, append: bool = False) -> None:
-        self.bar = bar
+    def __init__(self, errors: str | None, append: bool = False) -> None:
+        self.progress = JobProgress(None, enabled=False)
         self.errors = open(errors, "a" if append else "w", encoding="utf-8") if errors else None
 
     def say(self, message: str) -> None:
-        if self.bar is not None and not self.bar.disable:
-            self.bar.write(message, file=sys.stderr)
-        else:
-            print(message, file=sys.stderr, flush=True)
+        self.progress.say(message)
+
+    def counts(self, counts: _Counts, phase: str = "tagging") -> None:
+        self.progress.counts(counts.tagged, counts.sentences, counts.failed, counts.skipped, phase)
 
     def bad(self, record: BadRecord) -> None:
         if self.errors is None:
@@ -675,6 +711,13 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
     if fmt == "parquet":
         raise InputError("--format parquet is written by --engine ray (shards)")
+    terminal = not args.out and sys.stdout is not None and sys.stdout.isatty()
+    if args.format is None and terminal:
+        fmt = "view"  # people look first: JSONL when piped or given --out
+    if fmt == "view" and args.resume:
+        raise InputError("--resume continues jsonl or csv output, not the view")
+    if fmt == "view" and terminal:
+        fmt = VIEW_COLOR
     exclude = tuple(p for p in (args.out, args.errors) if p)
     if _regular_out(args.out):
         exclude += (manifest_path(args.out),)
@@ -760,17 +803,17 @@ def run(args: argparse.Namespace) -> int:
     )
     spec = TaggerSpec(args.model, args.backend, not args.fp32, threads, args.batch_size)
     try:
-        tagger = (
-            load_tagger(
-                model=args.model,
-                backend=args.backend,
-                quantized=not args.fp32,
-                threads=threads,
-                batch_size=args.batch_size,
-            )
-            if args.workers == 1
-            else check_model_folder(args.model)
+        # With --workers, the parent loads the model once too (then drops it), so a corrupt
+        # model file is one clear error here rather than a failure in every worker.
+        tagger = load_tagger(
+            model=args.model,
+            backend=args.backend,
+            quantized=not args.fp32,
+            threads=threads if args.workers == 1 else 1,
+            batch_size=args.batch_size,
         )
+        if args.workers > 1:
+            tagger = None
     except ModelFolderError as exc:
         return _usage_error(str(exc))
     except Exception as exc:  # noqa: BLE001 - a broken model file: say so plainly, no traceback
@@ -805,11 +848,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _write_failed(args, exc)
 
-    from tqdm import tqdm
-
-    show = not args.quiet and sys.stderr is not None and sys.stderr.isatty()
-    bar = tqdm(unit=" docs", disable=not show, file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
-    report.bar = bar
+    progress = JobProgress(_total_bytes(args.inputs, options, job), enabled=not args.quiet)
+    report.progress = progress
+    if fmt == VIEW_COLOR and progress.enabled:
+        out = _AboveTheBar(progress)  # the view and the bar share the terminal
     for note in notes:
         report.say(f"{PROG}: {note}")
     counts = _Counts()
@@ -817,13 +859,12 @@ def run(args: argparse.Namespace) -> int:
     status = 0
     previous_term = _on_sigterm(_raise_stop)
     try:
-        stream = _new_documents(
-            read_archive(args.inputs, options, names=names), state, counts, report
-        )
+        reading = read_archive(args.inputs, options, names=names, progress=progress.read)
+        stream = _new_documents(reading, state, counts, report)
         results = tag_stream(stream, spec, fmt, args.include_text, args.workers, tagger)
         with closing(results):  # on any exit, stop the worker pool now
             for doc, tagged in results:
-                _write_one(doc, tagged, out, counts, report, bar, show, started)
+                _write_one(doc, tagged, out, counts, report)
     except (KeyboardInterrupt, _Stop):
         status = 130
     except BrokenPipeError:
@@ -837,7 +878,7 @@ def run(args: argparse.Namespace) -> int:
         status = _usage_error(f"tagging stopped: {type(exc).__name__}: {exc}")
     finally:
         _on_sigterm(previous_term)
-        bar.close()
+        progress.close()
         report.close()
         if args.out:
             try:
@@ -879,6 +920,22 @@ def _run_ray(args: argparse.Namespace) -> int:
     return run_ray(args, options)
 
 
+class _AboveTheBar:
+    """The terminal as an output, written above the progress bar."""
+
+    def __init__(self, progress: JobProgress) -> None:
+        self.progress = progress
+
+    def write(self, data: bytes) -> None:
+        self.progress.write_ansi(data)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+    def close(self) -> None:
+        pass
+
+
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so Python's flush at exit does not fail a second time."""
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -892,19 +949,22 @@ def _write_failed(args: argparse.Namespace, exc: BaseException) -> int:
     return 1
 
 
+def _total_bytes(
+    inputs: Sequence[str], options: ReadOptions, job: JobManifest | None
+) -> int | None:
+    """The inputs' size in bytes, for the progress bar; None when one is a pipe."""
+    identities = job.inputs if job is not None else [identify(p, options) for p in inputs]
+    sizes = [i.size for i in identities]
+    return None if any(size is None for size in sizes) else sum(sizes)  # type: ignore[misc]
+
+
 def _write_one(
-    doc: Document,
-    tagged: Tagged,
-    out: BinaryIO,
-    counts: _Counts,
-    report: _Reporter,
-    bar: Any,
-    show: bool,
-    started: float,
+    doc: Document, tagged: Tagged, out: BinaryIO, counts: _Counts, report: _Reporter
 ) -> None:
     if tagged.error is not None:
         counts.failed += 1
         report.bad(BadRecord(doc.file, doc.line, tagged.error))
+        report.counts(counts)
         return
     try:
         if tagged.spool is not None:
@@ -926,10 +986,7 @@ def _write_one(
         counts.warnings += 1
         if counts.warnings <= MAX_WARNINGS:
             report.say(f"{PROG}: warning: {doc.id}: {warning}")
-    bar.update(1)
-    if show:
-        elapsed = max(time.perf_counter() - started, 1e-9)
-        bar.set_postfix_str(f"{counts.sentences / elapsed:.0f} sentences/s", refresh=False)
+    report.counts(counts)
 
 
 def _raise_stop(signum: int, frame: Any) -> None:
@@ -955,6 +1012,7 @@ def _new_documents(
         if isinstance(item, BadRecord):
             counts.failed += 1
             report.bad(item)
+            report.counts(counts)
             continue
         if item.id in seen:
             counts.duplicates += 1
@@ -974,7 +1032,9 @@ def _new_documents(
             # The output holds this id's first k occurrences (it is written in input order).
             state.done[item.id] -= 1
             counts.skipped += 1
+            report.counts(counts, "skipping finished documents")
             continue
+        report.counts(counts)
         yield item
 
 

@@ -40,6 +40,11 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "tag documents: text, folders, JSONL, CSV, gzip, stdin, HTML, WARC, PDF; locally or on Ray",
     ),
     Subcommand(
+        "show",
+        "conflict_events.inference.view",
+        "show tagged documents (tag's JSONL) on the terminal or as an HTML page",
+    ),
+    Subcommand(
         "export",
         "conflict_events.model.export",
         "export a model folder to ONNX (fp32 + int8) with parity checks",

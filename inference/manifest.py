@@ -57,7 +57,10 @@ def manifest_path(out: str | Path) -> str:
 
 @dataclass(frozen=True)
 class InputIdentity:
-    """One input as the file system knows it. ``kind``: file, folder, stdin-file or stdin-pipe."""
+    """One input as the file system knows it.
+
+    ``kind``: file, folder, stdin-file, stdin-pipe, or missing (a dangling link).
+    """
 
     name: str
     path: str
@@ -168,8 +171,11 @@ def identify(path: str, options: ReadOptions, stdin_fd: int = 0) -> InputIdentit
         if not stat.S_ISREG(info.st_mode):
             return InputIdentity(STDIN, STDIN, "stdin-pipe")
         return InputIdentity(STDIN, STDIN, "stdin-file", info.st_dev, info.st_ino, info.st_size)
-    info = os.stat(path)
     real = os.path.realpath(path)
+    try:
+        info = os.stat(path)
+    except OSError:  # a dangling link: reported when read
+        return InputIdentity(path, real, "missing")
     if not stat.S_ISDIR(info.st_mode):
         return InputIdentity(path, real, "file", info.st_dev, info.st_ino, info.st_size)
     files, size = 0, 0

@@ -230,6 +230,10 @@ _TOKEN = re.compile(r"\d+|[^\W\d_]+|\S")
 _SPACE_GROUP_GAPS = {" ", "\u00a0", "\u202f", "\u2009"}
 
 
+# Arabic thousands and decimal separators (written with Arabic-Indic digits) read as "," and ".".
+_SEPARATORS = {"\u066c": ",", "\u066b": "."}
+
+
 class _Tokens:
     """The tokens of ``text[lo:hi]`` with absolute offsets; out-of-range lookups give ``""``."""
 
@@ -238,7 +242,7 @@ class _Tokens:
         self.text = text
         self.starts = [m.start() for m in found]
         self.ends = [m.end() for m in found]
-        self.toks = [m.group() for m in found]
+        self.toks = [_SEPARATORS.get(m.group(), m.group()) for m in found]
         self.low = [t.lower() for t in self.toks]
         self.n = len(found)
 
@@ -362,7 +366,8 @@ class _Reader:
             sep, after = t.toks[j], t.toks[j + 1]
             if sep == "." or (not grouped and len(after) <= 2 and self._scale_at(j + 2)):
                 decimals, j = after, j + 2
-        value = float(f"{digits}.{decimals}" if decimals else digits)
+        exponent, j = self._exponent(i, j)
+        value = float(f"{digits}.{decimals}" if decimals else digits) * 10.0**exponent
         plain = j == i + 1
         suffix = t.lw(j) if t.adj(j) else ""
         if plain and suffix in ("st", "nd", "rd", "th"):
@@ -378,6 +383,33 @@ class _Reader:
         else:
             scale, j = self._scale_words(j)
         return _Core(i, j, value * scale, scale=scale, plain=plain and scale == 1.0)
+
+    def _exponent(self, i: int, j: int) -> tuple[int, int]:
+        """Powers of ten written onto the digits ending at ``j``: "1e9", "2.5E6", "10^6",
+        "3x10^6" (the exponent, and where the number ends); ``(0, j)`` when there is none."""
+        t = self.t
+
+        def power(k: int) -> int | None:  # the exponent's digits at k, not followed by more
+            if t.adj(k) and t.digits(k) and len(t.toks[k]) <= 2 and not t.adj(k + 1):
+                return int(t.toks[k])
+            return None
+
+        if t.lw(j) == "e" and t.adj(j):
+            sign = -1 if t.tok(j + 1) == "-" and t.adj(j + 1) else 1
+            k = j + 2 if t.tok(j + 1) in ("+", "-") and t.adj(j + 1) else j + 1
+            found = power(k)
+            if found is not None:
+                return sign * found, k + 1
+        if t.toks[i] == "10" and j == i + 1 and t.tok(j) == "^" and t.adj(j):
+            found = power(j + 1)
+            if found is not None:
+                return found - 1, j + 2  # 10^6 is 10 times 10^5
+        if t.tok(j) in ("x", "×", "*") and t.adj(j) and t.tok(j + 1) == "10" and t.adj(j + 1):
+            if t.tok(j + 2) == "^" and t.adj(j + 2):
+                found = power(j + 3)
+                if found is not None:
+                    return found, j + 4
+        return 0, j
 
     def _groups(self, i: int) -> tuple[list[str], int]:
         """Thousands groups after the digits at ``i``: ",000", ".000" or " 000" repeated."""

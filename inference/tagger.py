@@ -34,7 +34,9 @@ from conflict_events.inference.model_folder import (
     WEIGHTS_NAME,
     ModelConfig,
     ModelFolderError,
+    check_output_widths,
     default_model_dir,
+    safetensors_head_widths,
 )
 from conflict_events.inference.results import DocumentResult, NumberMention, SentenceResult
 from conflict_events.inference.splitter import SentenceSpan, cap_span, split_sentences
@@ -92,6 +94,14 @@ class OnnxBackend:
         self.threads = options.intra_op_num_threads
         self.session = ort.InferenceSession(
             str(path), options, providers=list(providers or ["CPUExecutionProvider"])
+        )
+
+    def output_widths(self) -> tuple[int | None, int | None]:
+        """The last dimension of ``event_logits`` and ``tag_logits`` (None when symbolic)."""
+        shapes = {o.name: o.shape for o in self.session.get_outputs()}
+        return tuple(  # type: ignore[return-value]
+            shapes[name][-1] if name in shapes and isinstance(shapes[name][-1], int) else None
+            for name in ("event_logits", "tag_logits")
         )
 
     def __call__(
@@ -226,12 +236,16 @@ class EventTagger:
                 raise ModelFolderError(
                     f"{folder}: no ONNX file; run `conflict-events export --model {folder}`"
                 )
-            runtime: Backend = OnnxBackend(onnx_file, threads, providers, session_options)
+            onnx_runtime = OnnxBackend(onnx_file, threads, providers, session_options)
+            check_output_widths(folder, config, onnx_file.name, *onnx_runtime.output_widths())
+            runtime: Backend = onnx_runtime
         elif backend == "torch":
             if providers is not None or session_options is not None:
                 raise ValueError("providers and session_options are for the ONNX backend")
             if not (folder / WEIGHTS_NAME).is_file():
                 raise ModelFolderError(f"{folder}: no {WEIGHTS_NAME} and no ONNX file")
+            widths = safetensors_head_widths(folder / WEIGHTS_NAME)
+            check_output_widths(folder, config, WEIGHTS_NAME, *widths)
             try:
                 from conflict_events.model.torch_backend import TorchBackend
             except ImportError as exc:
@@ -402,11 +416,8 @@ class EventTagger:
         suspects = [i for i, s in enumerate(spans) if s.end - s.start > limit // 4]
         if not suspects:
             return spans, 0
-        encodings = self.encoder.tokenizer.encode_batch(
-            [text[spans[i].start : spans[i].end] for i in suspects], add_special_tokens=False
-        )
         cuts: dict[int, list[SentenceSpan]] = {}
-        for i, encoding in zip(suspects, encodings):
+        for i, encoding in self._encodings(text, spans, suspects):
             if len(encoding.ids) > limit:
                 span = spans[i]
                 pieces = []
@@ -429,6 +440,18 @@ class EventTagger:
             return spans, 0
         out = [p for i, s in enumerate(spans) for p in cuts.get(i, [s])]
         return out, len(cuts)
+
+    def _encodings(
+        self, text: str, spans: Sequence[SentenceSpan], which: Sequence[int]
+    ) -> Iterator[tuple[int, object]]:
+        """``(i, tokens of spans[i])`` for each index in ``which``, encoded a chunk at a time
+        (all of a 50 MB document's encodings at once would take gigabytes)."""
+        for begin in range(0, len(which), CHUNK_SENTENCES):
+            chunk = which[begin : begin + CHUNK_SENTENCES]
+            pieces = [text[spans[i].start : spans[i].end] for i in chunk]
+            yield from zip(
+                chunk, self.encoder.tokenizer.encode_batch(pieces, add_special_tokens=False)
+            )
 
     def iter_sentences(
         self, text: str, spans: Sequence[SentenceSpan], chunk_sentences: int = CHUNK_SENTENCES

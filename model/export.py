@@ -30,7 +30,8 @@ Steps:
    A file whose label agreement is below ``--min-agreement`` (default 99.5%), or whose number
    agreement is below ``--min-number-agreement`` (default: no limit), is refused: it is
    not left in the folder (nor is a stale file of the same name from an earlier export, which
-   would no longer match the weights) and the command exits non-zero saying why. The figures
+   would no longer match the weights) and the command exits 1 saying why and naming the flags
+   that decide (``--no-quantize``, ``--min-agreement``, ``--min-number-agreement``). The figures
    go to ``export_report.json`` in the folder and to stdout.
 """
 
@@ -603,7 +604,23 @@ def run(args: argparse.Namespace) -> int:
     print(f"parity figures written to {Path(args.model) / REPORT_NAME}")
     for parity in report.refused:
         print(
-            f"conflict-events export: refused {parity.file}: {parity.reason}; the file was not kept",
+            f"conflict-events export: refused {parity.file}: {parity.reason}; the file was not "
+            f"kept. {refusal_hint(parity.file)}",
             file=sys.stderr,
         )
-    return 2 if report.refused else 0
+    return 1 if report.refused else 0
+
+
+def refusal_hint(file: str) -> str:
+    """What a user can do about a refused file: the flags that decide.
+
+    >>> refusal_hint("model.int8.onnx").split(";")[0]
+    'Pass --no-quantize to keep only the fp32 model.onnx'
+    """
+    lower = (
+        "or lower --min-agreement (labels) / --min-number-agreement (numbers) to accept "
+        "the disagreement"
+    )
+    if file == ONNX_INT8_NAME:
+        return f"Pass --no-quantize to keep only the fp32 {ONNX_NAME}; {lower}"
+    return f"Check the export, {lower}"

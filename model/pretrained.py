@@ -17,10 +17,12 @@ from pathlib import Path
 
 from conflict_events.inference.labels import LabelSchema
 from conflict_events.inference.model_folder import (
+    CONFIG_NAME,
     TOKENIZER_NAME,
     WEIGHTS_NAME,
     ModelConfig,
     ModelFolderError,
+    make_readable,
 )
 from conflict_events.inference.tokenization import WindowEncoder
 from conflict_events.model.modeling import JointEventModel
@@ -137,7 +139,13 @@ class EventModel:
         encoder = AutoModel.from_config(AutoConfig.for_model(model_type, **enc_cfg))
         net = JointEventModel(encoder, len(config.labels.event_labels), len(config.labels.bio_tags))
         state = load_file(str(weights))
-        missing, unexpected = net.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = net.load_state_dict(state, strict=False)
+        except RuntimeError as exc:  # a head whose size is not the config's label count
+            first = str(exc).strip().splitlines()[-1].strip()
+            raise ModelFolderError(
+                f"{folder}: the weights do not match {CONFIG_NAME}'s labels ({first})"
+            ) from None
         # Some encoders register non-persistent buffers (position ids); anything else is a mismatch.
         missing = [k for k in missing if not k.endswith("position_ids")]
         if missing or unexpected:
@@ -158,6 +166,7 @@ class EventModel:
         self.config.save(folder)
         state = {k: v.detach().contiguous() for k, v in self.net.state_dict().items()}
         save_file(state, str(folder / WEIGHTS_NAME), metadata={"format": "pt"})
+        make_readable(folder / WEIGHTS_NAME)  # safetensors writes 0600; every other file is 0644
         if self.tokenizer_file.resolve() != (folder / TOKENIZER_NAME).resolve():
             shutil.copyfile(self.tokenizer_file, folder / TOKENIZER_NAME)
         return folder
