@@ -524,8 +524,8 @@ def _lines(stream: BinaryIO, head: bytes, cursor: _Cursor) -> Iterator[bytes]:
                 yield pending
             return
         cursor.line += 1
-        yield pending[: cut + 1]
-        pending = pending[cut + 1 :]
+        line, pending = pending[: cut + 1], pending[cut + 1 :]  # a long line is not held twice
+        yield line
 
 
 def _decode_line(raw: bytes, first: bool) -> str:
@@ -620,7 +620,9 @@ def _jsonl_records(
         if not isinstance(data, dict):
             yield BadRecord(name, number, f"not a JSON object but {type(data).__name__}")
             continue
-        yield _field_document(name, number, data, options)
+        record = _field_document(name, number, data, options)
+        del raw, line, data  # while the record is tagged, hold its text once, not three times
+        yield record
 
 
 def _field_document(
