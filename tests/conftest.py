@@ -123,7 +123,16 @@ def decisive_model(tiny_base, tmp_path_factory) -> Path:
 def ray_local():
     """Ray in local mode on 2 CPUs, started once for the whole session."""
     ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    for attempt in (1, 2):  # a heavily loaded machine can miss Ray's start-up deadline once
+        try:
+            ray.init(
+                num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False
+            )
+            break
+        except Exception:
+            ray.shutdown()
+            if attempt == 2:
+                raise
     ray.data.DataContext.get_current().enable_progress_bars = False
     yield ray
     ray.shutdown()
