@@ -411,9 +411,11 @@ class EventTagger:
     def _cap_tokens(self, text: str, spans: list[SentenceSpan]) -> tuple[list[SentenceSpan], int]:
         """Cut sentences of more than ``max_sentence_tokens`` tokens; how many were cut."""
         limit = self.max_sentence_tokens
-        # A token covers at least one character (a quarter of one in byte-level BPE), so only
-        # sentences longer than limit // 4 characters can be over the limit.
-        suspects = [i for i, s in enumerate(spans) if s.end - s.start > limit // 4]
+        # A WordPiece token covers at least one character (a byte-level BPE token a quarter of
+        # one), so only sentences longer than that many characters need tokenising here.
+        wordpiece = type(self.encoder.tokenizer.model).__name__ == "WordPiece"
+        longest = limit if wordpiece else limit // 4
+        suspects = [i for i, s in enumerate(spans) if s.end - s.start > longest]
         if not suspects:
             return spans, 0
         cuts: dict[int, list[SentenceSpan]] = {}

@@ -25,7 +25,7 @@ def _number(text: str, span: str, role: str, value: float) -> NumberMention:
 
 def _written() -> list[Record]:
     rows = [
-        ("At least 25,000 civilians fled the town.", (D,), [("25,000", "displaced", 25000.0)]),
+        ("Officials said 25,000 civilians fled the town.", (D,), [("25,000", "displaced", 25000.0)]),
         ("Rebels captured five villages.", (T,), [("five", "places", 5.0)]),
         ("An air strike hit the hospital and killed three people.", (C, A),
          [("three", "killed", 3.0)]),
