@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from conflict_events.inference.extras import missing_modules
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "tag",
         "conflict_events.inference.batch",
-        "tag documents: text files, folders, JSONL, CSV, gzip, stdin",
+        "tag documents: text, folders, JSONL, CSV, gzip, stdin, HTML, WARC, PDF; locally or on Ray",
     ),
     Subcommand(
         "show",
@@ -80,22 +81,6 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "validate, convert and prepare labelled corpora",
     ),
 )
-
-
-def missing_modules(names: Sequence[str]) -> list[str]:
-    """The import names among ``names`` that cannot be imported here."""
-    missing = []
-    for name in names:
-        if name in sys.modules:
-            if sys.modules[name] is None:  # blocked on purpose (tests do this)
-                missing.append(name)
-            continue
-        try:
-            if importlib.util.find_spec(name) is None:
-                missing.append(name)
-        except (ImportError, ValueError):
-            missing.append(name)
-    return missing
 
 
 def extra_hint(command: str, missing: Sequence[str], extra: str | None) -> str:

@@ -5,7 +5,9 @@
 batch job reports bad input and carries on. Nothing is read ahead: memory stays flat whatever the
 archive's size (one document, or one line, at a time).
 
-Kinds, chosen by the file name (``.gz`` stripped first, then decompressed on the fly):
+Formats, chosen by the file name (``.gz`` stripped first, then decompressed on the fly), from the
+registry :data:`INPUT_FORMATS` (:func:`register_format` adds one; each format owns its detection,
+by name, and its reading):
 
 - ``.jsonl`` / ``.ndjson``: one JSON object per line; the text is ``options.text_field``. Blank
   lines are skipped.
@@ -18,6 +20,10 @@ Kinds, chosen by the file name (``.gz`` stripped first, then decompressed on the
   One case no parser can tell from a good multi-line field: a stray quote closed by a later
   opening quote that a line end or a comma follows (a field whose text starts with a line
   break or a comma); the rows between are then read as that field's text.
+- ``.html``/``.htm``, ``.warc``/``.arc`` (and ``.warc.gz``), ``.pdf``: the readers of the
+  ``[formats]`` extra (:mod:`~conflict_events.inference.html_reader`,
+  :mod:`~conflict_events.inference.warc_reader`, :mod:`~conflict_events.inference.pdf_reader`);
+  give folders a ``--glob`` that names them (``*.html,*.warc.gz,*.pdf``).
 - anything else (``.txt``, or any file named explicitly): the whole file is one document.
 - ``-``: stdin, read as ``options.stdin_format``: ``lines`` (one document per line, blank lines
   skipped; the default), ``text`` (all of stdin is one document), ``jsonl`` or ``csv``.
@@ -80,7 +86,11 @@ class InputError(ValueError):
 
 @dataclass(frozen=True)
 class Document:
-    """One document to tag: its id, its text, and where it was read (``line`` is 1-based)."""
+    """One document to tag: its id, its text, and where it was read (``line`` is 1-based).
+
+    ``meta``: what the source says about the document beyond its text (a web page's URL and
+    declared date, a PDF's page offsets), written next to the results.
+    """
 
     id: str
     text: str
@@ -89,6 +99,7 @@ class Document:
     # The publication date as the record gives it (``ReadOptions.date_field``); left out of the
     # repr so documents read without a date field print as before.
     date: str | None = dataclasses.field(default=None, repr=False)
+    meta: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_pair(self) -> tuple[str, str]:
         """``(id, text)``, what :meth:`EventTagger.iter_tag_documents` takes."""
@@ -182,20 +193,99 @@ def matches_glob(name: str, relative: str, glob: Sequence[str]) -> bool:
     return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(relative, p) for p in glob)
 
 
+@dataclass(frozen=True)
+class InputFormat:
+    """An input format: the file names it claims and the function that reads one such file.
+
+    ``reader`` (``"module:function"``, imported on first use) takes ``(name, stream, options)``,
+    a binary stream, and yields documents and bad records; None marks the text formats read in
+    this module (jsonl, csv, text), which share the UTF-8 line machinery. ``requires``/``extra``:
+    the import names the reader needs and the pip extra that installs them. ``own_compression``:
+    the reader handles gzip itself (a ``.warc.gz`` is gzip'd record by record), so the file is
+    not decompressed on the way in.
+    """
+
+    name: str
+    suffixes: tuple[str, ...]
+    reader: str | None = None
+    requires: tuple[str, ...] = ()
+    extra: str | None = None
+    own_compression: bool = False
+
+    def claims(self, path: str) -> bool:
+        name = path.lower()
+        if self.own_compression and name.endswith(tuple(s + ".gz" for s in self.suffixes)):
+            return True
+        return name.removesuffix(".gz").endswith(self.suffixes)
+
+    def missing(self) -> list[str]:
+        """The import names this format needs that are not installed."""
+        from conflict_events.inference.extras import missing_modules
+
+        return missing_modules(self.requires)
+
+    def read(self, name: str, stream: BinaryIO, options: ReadOptions) -> Iterator[Any]:
+        import importlib
+
+        module, function = (self.reader or "").split(":")
+        return getattr(importlib.import_module(module), function)(name, stream, options)
+
+
+# Detection order: the first format that claims a name reads it; "text" takes the rest.
+INPUT_FORMATS: list[InputFormat] = [
+    InputFormat("jsonl", (".jsonl", ".ndjson")),
+    InputFormat("csv", (".csv",)),
+    InputFormat(
+        "html",
+        (".html", ".htm", ".xhtml"),
+        "conflict_events.inference.html_reader:read_html",
+        ("trafilatura", "htmldate"),
+        "formats",
+    ),
+    InputFormat(
+        "warc",
+        (".warc", ".arc"),
+        "conflict_events.inference.warc_reader:read_warc",
+        ("warcio",),
+        "formats",
+        own_compression=True,
+    ),
+    InputFormat(
+        "pdf", (".pdf",), "conflict_events.inference.pdf_reader:read_pdf", ("pypdf",), "formats"
+    ),
+]
+TEXT_FORMAT = InputFormat("text", (".txt",))
+
+
+def register_format(fmt: InputFormat) -> None:
+    """Add (or replace, by name) an input format; it is tried before the ones already there."""
+    INPUT_FORMATS[:] = [fmt] + [f for f in INPUT_FORMATS if f.name != fmt.name]
+
+
+def input_format(path: str) -> InputFormat:
+    """The format that reads ``path``, by its name: the first that claims it, else plain text."""
+    return next((f for f in INPUT_FORMATS if f.claims(path)), TEXT_FORMAT)
+
+
 def file_kind(path: str) -> str:
-    """``"jsonl"``, ``"csv"`` or ``"text"`` (one document per file), from the name.
+    """The name of the format that reads ``path`` (``"text"``: the file is one document).
 
     >>> [file_kind(p) for p in ("a.jsonl.gz", "b.CSV", "c.txt", "d.md", "e.ndjson")]
     ['jsonl', 'csv', 'text', 'text', 'jsonl']
+    >>> [file_kind(p) for p in ("f.html", "g.warc.gz", "h.arc", "i.pdf")]
+    ['html', 'warc', 'warc', 'pdf']
     """
-    name = path.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    if name.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    if name.endswith(".csv"):
-        return "csv"
-    return "text"
+    return input_format(path).name
+
+
+def _missing_extra(path: str, fmt: InputFormat) -> str | None:
+    missing = fmt.missing()
+    if not missing:
+        return None
+    return (
+        f"reading {fmt.name.upper()} needs {', '.join(missing)}: "
+        f"pip install 'conflict-events[{fmt.extra}]'"
+    )
 
 
 def check_inputs(
@@ -219,6 +309,10 @@ def check_inputs(
             continue
         if not os.path.lexists(path):
             raise InputError(f"{path}: no such file or folder")
+        if not os.path.isdir(path):
+            problem = _missing_extra(path, input_format(path))
+            if problem:
+                raise InputError(f"{path}: {problem}")
         if options.excludes(path):
             raise InputError(f"{path}: is this job's own output or errors file (the same file)")
         if options.exclude_ids and os.path.isdir(path):
@@ -340,18 +434,42 @@ def _read_file(
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[Document | BadRecord]:
     name = path if name is None else name
+    fmt = input_format(path)
+    if fmt.reader is not None:
+        problem = _missing_extra(path, fmt)
+        if problem:
+            yield BadRecord(name, None, problem)
+            return
+    gunzip = path.lower().endswith(".gz") and not fmt.own_compression
     try:
         raw: Any = open(path, "rb")
         if progress is not None:
             raw = _Counted(raw, progress)
-        stream: BinaryIO = (
-            gzip.GzipFile(fileobj=raw, mode="rb") if path.lower().endswith(".gz") else raw
-        )
+        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if gunzip else raw
     except OSError as exc:
         yield BadRecord(name, None, f"unreadable file: {exc.strerror or exc}")
         return
     with raw, stream:
-        yield from _read_stream(name, stream, kind, options)
+        if fmt.reader is None:
+            yield from _read_stream(name, stream, kind, options)
+        else:
+            yield from _read_with(fmt, name, stream, options)
+
+
+def _read_with(
+    fmt: InputFormat, name: str, stream: BinaryIO, options: ReadOptions
+) -> Iterator[Document | BadRecord]:
+    """A registered format's reader; a read error ends the file with one bad record."""
+    produced = 0
+    try:
+        for record in fmt.read(name, stream, options):
+            produced += 1
+            yield record
+    except _READ_ERRORS as exc:
+        produced += 1
+        yield BadRecord(name, None, f"unreadable: {exc}")
+    if not produced:
+        yield BadRecord(name, None, "empty file (no record)")
 
 
 def _read_stream(

@@ -55,10 +55,11 @@ import shutil
 import signal
 import sys
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -111,7 +112,7 @@ CSV_COLUMNS = (
     "citations",
     "sentence_text",
 )
-FORMATS = ("jsonl", "csv", "view")
+FORMATS = ("jsonl", "csv", "view", "parquet")  # parquet: --engine ray shards
 VIEW_COLOR = "view-color"  # the view with colours, when stdout is a terminal
 CHUNK_DOCUMENTS = 64  # a chunk of work: at most this many documents ...
 CHUNK_CHARS = 50_000  # ... or this many characters (one longer document is a chunk by itself)
@@ -455,22 +456,6 @@ def _tag_long(tagger: Any, doc: Document, fmt: str, include_text: bool) -> Tagge
     return Tagged(sentences=stats["sentences"], warnings=stats["warnings"], spool=spool.name)
 
 
-def chunks(
-    docs: Iterable[Document], max_docs: int = CHUNK_DOCUMENTS, max_chars: int = CHUNK_CHARS
-) -> Iterator[list[Document]]:
-    """Consecutive runs of documents, each at most ``max_docs`` long or ``max_chars`` of text."""
-    chunk: list[Document] = []
-    chars = 0
-    for doc in docs:
-        if chunk and (len(chunk) >= max_docs or chars + len(doc.text) > max_chars):
-            yield chunk
-            chunk, chars = [], 0
-        chunk.append(doc)
-        chars += len(doc.text)
-    if chunk:
-        yield chunk
-
-
 def load_tagger(
     model: str | None,
     backend: str = "auto",
@@ -479,13 +464,11 @@ def load_tagger(
     batch_size: int = 32,
 ) -> Any:
     """``EventTagger.from_pretrained``, with a clear error when no default model is installed."""
-    from conflict_events.inference.tagger import EventTagger
+    from conflict_events.inference.tagger import TaggerSpec
 
     if model is None:
         check_model_folder(None)
-    return EventTagger.from_pretrained(
-        model, backend=backend, quantized=quantized, threads=threads, batch_size=batch_size
-    )
+    return TaggerSpec(model, backend, quantized, threads, batch_size).load()
 
 
 def check_model_folder(model: str | None) -> None:
@@ -502,51 +485,29 @@ def check_model_folder(model: str | None) -> None:
     ModelConfig.load(folder)
 
 
-_worker_model: dict[str, Any] = {}
-_worker_tagger: list[Any] = []
-
-
-def _init_worker(model_args: dict[str, Any]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    _worker_model.update(model_args)
-
-
-def _work(docs: list[Document], fmt: str, include_text: bool) -> list[Tagged]:
-    if (
-        not _worker_tagger
-    ):  # loaded on first use, so a load error reaches the parent as an exception
-        _worker_tagger.append(load_tagger(**_worker_model))
-    return tag_chunk(_worker_tagger[0], docs, fmt, include_text)
-
-
 def tag_stream(
     docs: Iterable[Document],
-    model_args: dict[str, Any],
+    spec: Any,
     fmt: str,
     include_text: bool,
     workers: int,
     tagger: Any = None,
 ) -> Iterator[tuple[Document, Tagged]]:
-    """Each document with its result, in input order, holding at most ``2 * workers`` chunks."""
-    if workers <= 1:
-        tagger = tagger or load_tagger(**model_args)
-        for chunk in chunks(docs):
-            yield from zip(chunk, tag_chunk(tagger, chunk, fmt, include_text), strict=True)
-        return
-    import multiprocessing
+    """Each document with its output, in input order: the library's runner
+    (:func:`~conflict_events.inference.runner.run_chunks`) with :func:`tag_chunk` as the work,
+    in this process or in ``workers`` processes (which then format the output bytes too)."""
+    from conflict_events.inference.runner import process_pool, run_chunks
 
-    # spawn: workers start clean (no forked runtime threads) and behave the same on every OS.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(model_args,)) as pool:
-        pending: deque = deque()
-        for chunk in chunks(docs):
-            pending.append((chunk, pool.apply_async(_work, (chunk, fmt, include_text))))
-            if len(pending) >= 2 * workers:
-                done, result = pending.popleft()
-                yield from zip(done, result.get(), strict=True)
-        while pending:
-            done, result = pending.popleft()
-            yield from zip(done, result.get(), strict=True)
+    work = partial(tag_chunk, fmt=fmt, include_text=include_text)
+    if workers <= 1:
+        yield from run_chunks(docs, tagger or spec, work)
+        return
+    pool = process_pool(workers)
+    try:
+        yield from run_chunks(docs, spec, work, pool)
+    finally:
+        # On an early stop (Ctrl-C, a closed pipe) do not wait for queued chunks.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # -- the command ----------------------------------------------------------------------------------
@@ -556,8 +517,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
         "Tag documents with conflict events and the numbers that count them. INPUT: .txt files "
         "(one document each), folders (walked recursively, --glob), .jsonl and .csv files (one "
-        "document per line/row), any of them .gz, or - for stdin. Writes one JSON line per "
-        "document (or CSV rows) in input order; bad records are reported and skipped."
+        "document per line/row), any of them .gz, or - for stdin; with the [formats] extra also "
+        ".html pages, .warc/.warc.gz/.arc web archives and .pdf reports. Writes one JSON line per "
+        "document (or CSV rows) in input order; bad records are reported and skipped. "
+        "--engine ray: Ray actors write Parquet/JSONL shards into --out DIR."
     )
     parser.epilog = (
         "Exit status: 0 all tagged, 1 some records failed, 2 usage error, 130 interrupted. "
@@ -651,6 +614,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fp32", action="store_true", help="use model.onnx rather than the int8 model.int8.onnx"
     )
+    engines = parser.add_argument_group(
+        "engines",
+        "--engine ray: Ray actors write shard files (see conflict_events.inference.tag_ray)",
+    )
+    engines.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this machine, --workers processes (default); ray: Ray actors, shards in --out DIR",
+    )
+    engines.add_argument(
+        "--actors", type=int, default=1, metavar="N", help="ray: actors (default: 1)"
+    )
+    engines.add_argument(
+        "--cpus-per-actor",
+        type=int,
+        default=1,
+        metavar="N",
+        help="ray: CPUs (and runtime threads) per actor (default: 1)",
+    )
+    engines.add_argument(
+        "--shard-size",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="ray: input records per shard file (default: 10000)",
+    )
+    engines.add_argument(
+        "--ray-address",
+        metavar="ADDRESS",
+        help="ray: a running cluster (auto, ray://host:10001); default: start Ray here",
+    )
     parser.add_argument(
         "-q",
         "--quiet",
@@ -732,6 +727,8 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
     if args.resume and os.path.exists(args.out) and not os.path.isfile(args.out):
         raise InputError(f"--resume needs --out to be a regular file; {args.out} is not")
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
+    if fmt == "parquet":
+        raise InputError("--format parquet is written by --engine ray (shards)")
     terminal = not args.out and sys.stdout is not None and sys.stdout.isatty()
     if args.format is None and terminal:
         fmt = "view"  # people look first: JSONL when piped or given --out
@@ -816,24 +813,28 @@ class _WriteError(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.engine == "ray":
+        return _run_ray(args)
     try:
         options, fmt = _settings(args)
     except InputError as exc:
         return _usage_error(str(exc))
+    from conflict_events.inference.tagger import TaggerSpec, available_cpus
+
     threads = args.threads or (
-        max(1, (os.cpu_count() or 1) // args.workers) if args.workers > 1 else None
+        max(1, available_cpus() // args.workers) if args.workers > 1 else None
     )
-    model_args = {
-        "model": args.model,
-        "backend": args.backend,
-        "quantized": not args.fp32,
-        "threads": threads,
-        "batch_size": args.batch_size,
-    }
+    spec = TaggerSpec(args.model, args.backend, not args.fp32, threads, args.batch_size)
     try:
         # With --workers, the parent loads the model once too (then drops it), so a corrupt
         # model file is one clear error here rather than a failure in every worker.
-        tagger = load_tagger(**{**model_args, "threads": threads if args.workers == 1 else 1})
+        tagger = load_tagger(
+            model=args.model,
+            backend=args.backend,
+            quantized=not args.fp32,
+            threads=threads if args.workers == 1 else 1,
+            batch_size=args.batch_size,
+        )
         if args.workers > 1:
             tagger = None
     except ModelFolderError as exc:
@@ -883,7 +884,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         reading = read_archive(args.inputs, options, names=names, progress=progress.read)
         stream = _new_documents(reading, state, counts, report)
-        results = tag_stream(stream, model_args, fmt, args.include_text, args.workers, tagger)
+        results = tag_stream(stream, spec, fmt, args.include_text, args.workers, tagger)
         with closing(results):  # on any exit, stop the worker pool now
             for doc, tagged in results:
                 _write_one(doc, tagged, out, counts, report)
@@ -911,6 +912,35 @@ def run(args: argparse.Namespace) -> int:
         status = 1
     print(_summary(counts, time.perf_counter() - started, args, status), file=sys.stderr)
     return status
+
+
+def _run_ray(args: argparse.Namespace) -> int:
+    for flag in ("actors", "cpus_per_actor", "shard_size"):
+        if getattr(args, flag) < 1:
+            return _usage_error(f"--{flag.replace('_', '-')} must be at least 1")
+    if args.workers != 1 or args.resume or args.errors:
+        return _usage_error(
+            "--engine ray takes --actors (not --workers), resumes by itself (no --resume) and "
+            "writes bad records as error rows in the shards (no --errors)"
+        )
+    from conflict_events.inference.extras import missing_modules
+
+    missing = missing_modules(("ray", "pyarrow"))
+    if missing:
+        return _usage_error(
+            f"--engine ray needs {', '.join(missing)}: pip install 'conflict-events[ray]'"
+        )
+    exclude = (args.out,) if args.out else ()
+    try:
+        options = ReadOptions(
+            args.text_field, args.id_field, parse_glob(args.glob), args.stdin_format, exclude
+        )
+        check_inputs(args.inputs, options)
+    except InputError as exc:
+        return _usage_error(str(exc))
+    from conflict_events.inference.tag_ray import run_ray
+
+    return run_ray(args, options)
 
 
 class _AboveTheBar:

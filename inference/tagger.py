@@ -13,9 +13,11 @@ memory than a short one.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -51,19 +53,50 @@ class Backend(Protocol):
     ) -> tuple[np.ndarray, np.ndarray]: ...
 
 
-class OnnxBackend:
-    """Runs an exported model file with onnxruntime (thread-safe: one session, many callers)."""
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask, not the host's core count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
-    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+
+class OnnxBackend:
+    """Runs an exported model file with onnxruntime (thread-safe: one session, many callers).
+
+    ``threads`` is always set on the session: ONNX Runtime otherwise sizes its pool from the
+    host's cores, ignoring CPU affinity and container limits, and oversubscribes a shared machine.
+    ``providers`` and ``session_options`` (an ``onnxruntime.SessionOptions`` or a dict of its
+    attributes) pass through, so a user with a GPU can ask for ``["CUDAExecutionProvider",
+    "CPUExecutionProvider"]``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        threads: int | None = None,
+        providers: Sequence[Any] | None = None,
+        session_options: Any = None,
+    ) -> None:
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
+        if isinstance(session_options, ort.SessionOptions):
+            options = session_options
+        else:
+            options = ort.SessionOptions()
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            for name, value in (session_options or {}).items():
+                if not hasattr(options, name):
+                    raise ValueError(f"onnxruntime.SessionOptions has no attribute {name!r}")
+                setattr(options, name, value)
+        if threads or not options.intra_op_num_threads:
+            options.intra_op_num_threads = threads or available_cpus()
             options.inter_op_num_threads = 1
         self.path = Path(path)
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.threads = options.intra_op_num_threads
+        self.session = ort.InferenceSession(
+            str(path), options, providers=list(providers or ["CPUExecutionProvider"])
+        )
 
     def output_widths(self) -> tuple[int | None, int | None]:
         """The last dimension of ``event_logits`` and ``tag_logits`` (None when symbolic)."""
@@ -92,6 +125,41 @@ def _check_sentences(sentences: Sequence[str]) -> list[str]:
             raise TypeError(f"sentence {i} is {type(s).__name__}, not str")
         out.append(s)
     return out
+
+
+@dataclass(frozen=True)
+class TaggerSpec:
+    """How to build an :class:`EventTagger`: picklable, so each worker process, Ray actor or Spark
+    executor builds its own (an ONNX Runtime session cannot be pickled).
+
+    The fields are :meth:`EventTagger.from_pretrained`'s arguments; ``session_options`` is a
+    tuple of ``(attribute, value)`` pairs so the spec stays hashable.
+
+    >>> TaggerSpec("model/default", threads=1).with_threads(2).threads
+    2
+    """
+
+    path: str | None = None
+    backend: str = "auto"
+    quantized: bool = True
+    threads: int | None = None
+    batch_size: int = 32
+    providers: tuple[str, ...] | None = None
+    session_options: tuple[tuple[str, Any], ...] = ()
+
+    def load(self) -> EventTagger:
+        return EventTagger.from_pretrained(
+            self.path,
+            backend=self.backend,
+            quantized=self.quantized,
+            threads=self.threads,
+            batch_size=self.batch_size,
+            providers=self.providers,
+            session_options=dict(self.session_options) or None,
+        )
+
+    def with_threads(self, threads: int | None) -> TaggerSpec:
+        return replace(self, threads=threads)
 
 
 MAX_SENTENCE_CHARS = 2000  # a longer "sentence" (a table, an unpunctuated dump) is cut in pieces
@@ -127,6 +195,7 @@ class EventTagger:
         self.backend = backend
         self.batch_size = batch_size
         self.path = path
+        self.spec: TaggerSpec | None = None  # set by from_pretrained: how workers rebuild it
         self.max_sentence_chars = max_sentence_chars
         self.max_sentence_tokens = max_sentence_tokens
         self.name = "model"
@@ -230,13 +299,18 @@ class EventTagger:
         quantized: bool = True,
         threads: int | None = None,
         batch_size: int = 32,
+        providers: Sequence[Any] | None = None,
+        session_options: Any = None,
     ) -> EventTagger:
         """Load a model folder (``None``: the shipped default model).
 
         ``backend``: ``"onnx"`` (``model.int8.onnx`` when ``quantized``, else ``model.onnx``),
         ``"torch"`` (needs the ``[train]`` extra), or ``"auto"``: ONNX when the folder has an
         ONNX file, else PyTorch. ``threads``: ONNX Runtime intra-op threads (PyTorch: its
-        process-wide thread count); ``None`` lets the runtime use every core. ``batch_size``:
+        process-wide thread count); ``None``: the CPUs this process may use. ``providers`` and
+        ``session_options`` (an ``onnxruntime.SessionOptions``, or a dict of its attributes) go to
+        ONNX Runtime as they are, e.g. ``providers=["CUDAExecutionProvider",
+        "CPUExecutionProvider"]``. ``batch_size``:
         windows per runtime call, grouped by length. Results do not depend on it, except that
         int8 scores move by ~1e-3 with the batch (activations are quantised per batch).
         """
@@ -256,10 +330,12 @@ class EventTagger:
                 raise ModelFolderError(
                     f"{folder}: no ONNX file; run `conflict-events export --model {folder}`"
                 )
-            onnx_runtime = OnnxBackend(onnx_file, threads)
+            onnx_runtime = OnnxBackend(onnx_file, threads, providers, session_options)
             check_output_widths(folder, config, onnx_file.name, *onnx_runtime.output_widths())
             runtime: Backend = onnx_runtime
         elif backend == "torch":
+            if providers is not None or session_options is not None:
+                raise ValueError("providers and session_options are for the ONNX backend")
             if not (folder / WEIGHTS_NAME).is_file():
                 raise ModelFolderError(f"{folder}: no {WEIGHTS_NAME} and no ONNX file")
             widths = safetensors_head_widths(folder / WEIGHTS_NAME)
@@ -274,7 +350,18 @@ class EventTagger:
             runtime = TorchBackend.from_folder(folder, config, threads)
         else:
             raise ValueError(f"backend must be 'auto', 'onnx' or 'torch', not {backend!r}")
-        return cls(config, encoder, runtime, batch_size=batch_size, path=folder)
+        tagger = cls(config, encoder, runtime, batch_size=batch_size, path=folder)
+        if session_options is None or isinstance(session_options, dict):
+            tagger.spec = TaggerSpec(
+                None if path is None else str(path),
+                backend,
+                quantized,
+                threads,
+                batch_size,
+                None if providers is None else tuple(providers),
+                tuple(sorted((session_options or {}).items())),
+            )
+        return tagger
 
     # -- sentences -------------------------------------------------------------------------
 

