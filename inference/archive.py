@@ -96,10 +96,10 @@ class Document:
     text: str
     file: str
     line: int | None = None
+    meta: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     # The publication date as the record gives it (``ReadOptions.date_field``); left out of the
     # repr so documents read without a date field print as before.
     date: str | None = dataclasses.field(default=None, repr=False)
-    meta: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def to_pair(self) -> tuple[str, str]:
         """``(id, text)``, what :meth:`EventTagger.iter_tag_documents` takes."""

@@ -197,6 +197,7 @@ def _results() -> list[Tagged]:
         Figure,
         NumberMention,
         Qualifier,
+        Quantity,
     )
 
     number = NumberMention(
@@ -214,10 +215,7 @@ def _results() -> list[Tagged]:
     sentence = SentenceResult(ARTICLE[:83], 0, 83, (EventScore("displacement", 0.97),), (number,))
     figure = Figure(
         "displaced",
-        25000.0,
-        25000.0,
-        25000.0,
-        Qualifier.AT_LEAST,
+        Quantity(25000.0, 25000.0, 25000.0, Qualifier.AT_LEAST),
         "civilians",
         (Citation(0, 9, 15),),
     )
