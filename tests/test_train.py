@@ -426,3 +426,14 @@ def test_a_new_label_does_not_make_existing_records_its_negatives(tmp_path):
     assert not by_id["r3"].knows("arrest")  # "Police arrested twelve people": not annotated
     assert by_id["r3"].knows("casualty") and by_id["r3"].knows("killed")
     assert by_id["p2"].knows("arrest")  # the police file annotates arrests: a real negative
+
+
+def test_overwrite_with_bad_data_keeps_the_previous_model(tiny_base, tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "config.json").write_text('{"kept": true}\n', encoding="utf-8")
+    data = tmp_path / "bad.jsonl"
+    data.write_text('{"id": "b", "text": \n', encoding="utf-8")
+    argv = ["train", "--train", str(data), "--out", str(out), "--base-model", str(tiny_base)]
+    assert_refused(capsys, r"bad\.jsonl:1: malformed JSON", [*argv, "--overwrite"])
+    assert (out / "config.json").read_text(encoding="utf-8") == '{"kept": true}\n'

@@ -59,7 +59,9 @@ def train(cfg: TrainConfig) -> Path:
     if not cfg.out:
         raise ValueError("no output folder (pass --out DIR)")
     out = Path(cfg.out)
-    if prepare_run_folder(out, cfg) == "done":  # before reading anything: nothing to do
+    # Checked before reading anything (a finished run: nothing to do). With --overwrite, fit()
+    # clears the old run only after the inputs were read and validated: bad data loses nothing.
+    if not cfg.overwrite and prepare_run_folder(out, cfg) == "done":
         log.info("%s already holds this run, finished (--overwrite to train it again)", out)
         return out
     labels = build_schema(cfg)
