@@ -207,7 +207,9 @@ def test_killed_ray_run_completes_on_rerun(ray_local, decisive_model, documents,
     docs = documents[:400]
     source = tmp_path / "docs.jsonl"
     lines = [json.dumps(d) + "\n" for d in docs]
-    lines.insert(120, '{"id": "broken", "text": \n')
+    # The broken line is the last shard's (401: the ninth of 50 rows), which the kill always
+    # leaves undone, so the rerun meets it however many shards the killed job finished.
+    lines.append('{"id": "broken", "text": \n')
     source.write_text("".join(lines), encoding="utf-8")
     out = tmp_path / "shards"
     argv = _tag_ray_command(source, decisive_model, out)
@@ -232,6 +234,6 @@ def test_killed_ray_run_completes_on_rerun(ray_local, decisive_model, documents,
     assert len(rows) == 401 and max(counts.values()) == 1
     assert {d["id"] for d in docs} <= set(counts)
     [error] = [r for r in rows if r["error"]]
-    assert error["id"] == f"{source}:121" and "malformed JSON" in error["error"]
+    assert error["id"] == f"{source}:401" and "malformed JSON" in error["error"]
     assert [r["id"] for r in rows if not r["error"]] == [d["id"] for d in docs]  # input order
     assert main(argv) == 0  # nothing left to do
