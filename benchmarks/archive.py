@@ -124,13 +124,13 @@ def run_tag(
     command = [
         sys.executable,
         "-m",
-        "conflict_events.inference.cli",
+        "conflict_events.cli",
         "tag",
         str(archive),
         "--out",
         str(out),
     ]
-    command += ["--workers", str(workers), "--quiet", "--id-field", "id", *extra]
+    command += ["--workers", str(workers), "--quiet", "--id-field", "id", "--overwrite", *extra]
     if model:
         command += ["--model", model]
     started = time.perf_counter()

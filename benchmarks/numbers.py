@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from conflict_events.inference.numbers import find_numbers, parse_span
+from conflict_events.inference.numbers import ParsedNumber, find_numbers, parse_span
 
 HERE = Path(__file__).resolve().parent
 # Run as a script, this file's folder comes first on sys.path, and this file, numbers.py, would
@@ -53,17 +53,15 @@ FIELDS = ("context", "span", "nth", "value", "low", "high", "qualifier", "kind")
 
 
 @dataclass(frozen=True)
-class Case:
-    line: int
-    context: str
-    span: str
-    start: int
-    end: int
-    value: float | None
-    low: float | None
-    high: float | None
-    qualifier: str
-    kind: str
+class Case(ParsedNumber):
+    """An expected reading of a span of ``context`` (a row of the cases file)."""
+
+    line: int = 0
+    context: str = ""
+
+    @property
+    def span(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -112,8 +110,8 @@ def load_cases(path: Path) -> list[Case]:
             if start is None:
                 raise SystemExit(f"{where}: span {span!r} (occurrence {nth}) not in {context!r}")
             cases.append(
-                Case(line, context, span, start, start + len(span), number(value, where),
-                     number(low, where), number(high, where), qualifier, kind)
+                Case(span, start, start + len(span), number(value, where), number(low, where),
+                     number(high, where), qualifier, kind, line=line, context=context)
             )  # fmt: skip
     return cases
 

@@ -1,7 +1,7 @@
 """conflict_events.inference: the light core (no torch, transformers or datasets).
 
-Result types, the label schema, the number normaliser, the sentence splitter, the ONNX tagger and
-the ``conflict-events`` command dispatcher.
+Result types, the label schema, the number normaliser, the sentence splitter and the ONNX
+tagger. (The ``conflict-events`` command lives in ``conflict_events.cli``, above the layers.)
 """
 
 from conflict_events.inference.labels import (
@@ -18,6 +18,7 @@ from conflict_events.inference.results import (
     Figure,
     NumberMention,
     Qualifier,
+    Quantity,
     SentenceResult,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "LabelSchema",
     "NumberMention",
     "Qualifier",
+    "Quantity",
     "SentenceResult",
     "__version__",
 ]

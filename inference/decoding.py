@@ -14,7 +14,8 @@ Rules, in order:
    non-count (a date, year, age, money, percentage, duration or measure) is dropped: the role
    head says *which* count a number is, the normaliser says *whether* it is a count.
 3. **Windows.** A long sentence is tagged in overlapping windows; spans found twice keep the
-   higher score, event probabilities take the maximum over windows.
+   higher score (overlaps are found by bisection: linear in the number of spans, up to the
+   cost of inserting into a sorted list), event probabilities take the maximum over windows.
 4. **Reconciliation** (``reconcile=True``): a number with a role is evidence for that role's event
    (``LabelSchema.role_events``): when the event head is below its threshold, the event is still
    reported, with the number's score. Evaluation reports metrics with and without this rule.
@@ -22,6 +23,7 @@ Rules, in order:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -120,17 +122,25 @@ def _widen_to_words(text: str, start: int, end: int) -> tuple[int, int]:
 def spans_to_numbers(text: str, spans: Sequence[TaggedSpan]) -> list[NumberMention]:
     """Normalise tagged spans into :class:`NumberMention` objects (rules 1-3 of the module doc)."""
     mentions: list[NumberMention] = []
+    # The kept spans never overlap, so sorted by start their ends are sorted too: a new span can
+    # only overlap its neighbours there (a bisect, not a scan of every kept span).
+    starts: list[int] = []
+    ends: list[int] = []
     for span in sorted(spans, key=lambda s: -s.score):
         start, end = _widen_to_words(text, span.start, span.end)
         parsed = parse_span(text, start, end)
         if parsed.kind.value in NON_COUNT_KINDS:
             continue
-        if any(m.start < parsed.end and parsed.start < m.end for m in mentions):
+        at = bisect.bisect_left(starts, parsed.end)  # kept spans starting before this one ends
+        if at and ends[at - 1] > parsed.start:
             continue  # overlaps a higher-scoring span (e.g. the same number from two windows)
         unit = find_unit(text, parsed.start, parsed.end)
         mentions.append(
             parsed.to_mention(span.role, None if unit is None else unit.text, span.score)
         )
+        where = bisect.bisect_left(starts, parsed.start)
+        starts.insert(where, parsed.start)
+        ends.insert(where, parsed.end)
     return sorted(mentions, key=lambda m: m.start)
 
 

@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,8 @@ class ModelConfig:
     encoder_config: dict[str, Any] = field(default_factory=dict)
     max_length: int = 128
     window_stride: int = 32
-    pooling: str = "mean"
+    pooling: str = "mean"  # how the event head pools token states: "mean" or "cls"
+    dropout: float = 0.1  # before both heads (training only, but part of the architecture)
     number_threshold: float = 0.5
     reconcile: bool = True
     base_model: str | None = None
@@ -67,6 +69,7 @@ class ModelConfig:
             "max_length": self.max_length,
             "window_stride": self.window_stride,
             "pooling": self.pooling,
+            "dropout": self.dropout,
             "number_threshold": self.number_threshold,
             "reconcile": self.reconcile,
             "base_model": self.base_model,
@@ -95,13 +98,20 @@ class ModelConfig:
         unknown = set(data.get("thresholds", {})) - set(labels.event_labels)
         if unknown:
             raise ModelFolderError(f"thresholds name labels not in the schema: {sorted(unknown)}")
+        max_length, stride = int(data.get("max_length", 128)), int(data.get("window_stride", 32))
+        if max_length < 4:
+            raise ModelFolderError(f"max_length must be at least 4, not {max_length}")
+        if stride < 1:
+            # A window's step is its length minus the stride: a stride below 1 would skip text.
+            raise ModelFolderError(f"window_stride must be at least 1, not {stride}")
         return cls(
             labels=labels,
             thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
             encoder_config=dict(data.get("encoder_config", {})),
-            max_length=int(data.get("max_length", 128)),
-            window_stride=int(data.get("window_stride", 32)),
+            max_length=max_length,
+            window_stride=stride,
             pooling=data.get("pooling", "mean"),
+            dropout=float(data.get("dropout", 0.1)),
             number_threshold=float(data.get("number_threshold", 0.5)),
             reconcile=bool(data.get("reconcile", True)),
             base_model=data.get("base_model"),
@@ -120,7 +130,10 @@ class ModelConfig:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ModelFolderError(f"{path}: unreadable config: {exc}") from None
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except (ModelFolderError, TypeError, ValueError) as exc:
+            raise ModelFolderError(f"{path}: {exc}") from None
 
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / CONFIG_NAME
@@ -129,6 +142,83 @@ class ModelConfig:
             json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         return path
+
+
+ENCODER_DIR = "encoder"  # the encoder as a standard Hugging Face folder (AutoModel/AutoTokenizer)
+
+
+def local_folder(path: str | Path, what: str = "model folder") -> Path:
+    """``path`` as a local folder, or a clear error; a Hub id gets told how to fetch one.
+
+    The project runs offline: nothing is downloaded at run time, so ``"org/name"`` is not
+    fetched but explained.
+
+    >>> try:
+    ...     local_folder("sentence-transformers/all-MiniLM-L6-v2")
+    ... except ModelFolderError as exc:
+    ...     print(str(exc).split(": ")[0])
+    'sentence-transformers/all-MiniLM-L6-v2' is not a local folder. It looks like a Hugging Face Hub id, but conflict-events runs offline and downloads nothing
+    """
+    folder = Path(path)
+    if folder.is_dir():
+        return folder
+    text = str(path)
+    parts = text.split("/")
+    if len(parts) == 2 and all(parts) and not text.startswith((".", "~")) and not folder.exists():
+        raise ModelFolderError(
+            f"{text!r} is not a local folder. It looks like a Hugging Face Hub id, but "
+            "conflict-events runs offline and downloads nothing: fetch the folder once with "
+            f"`huggingface-cli download {text} --local-dir models/{parts[1]}` "
+            "(or `snapshot_download`) and pass that path"
+        )
+    raise ModelFolderError(f"{text}: no such folder; not a {what}")
+
+
+def check_output_widths(
+    folder: str | Path, config: ModelConfig, source: str, events: int | None, tags: int | None
+) -> None:
+    """The model file's output widths must match the labels of ``config.json`` (None: unknown).
+
+    A config edited by hand (a label added) would otherwise load, then fail every document.
+    """
+    expected = (
+        ("event labels", len(config.labels.event_labels), events),
+        ("BIO tags (roles)", len(config.labels.bio_tags), tags),
+    )
+    for what, declared, found in expected:
+        if found is not None and found != declared:
+            raise ModelFolderError(
+                f"{folder}: {CONFIG_NAME} declares {declared} {what} but {source} outputs "
+                f"{found}: the config and the weights do not belong together"
+            )
+
+
+def safetensors_head_widths(path: str | Path) -> tuple[int | None, int | None]:
+    """Output widths of the event and tag heads, read from a safetensors header (no torch)."""
+    with open(path, "rb") as stream:
+        size = int.from_bytes(stream.read(8), "little")
+        if not 0 < size < 100_000_000:
+            raise ModelFolderError(f"{path}: not a safetensors file (header size {size})")
+        try:
+            header = json.loads(stream.read(size))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ModelFolderError(f"{path}: unreadable safetensors header: {exc}") from None
+
+    def width(suffix: str) -> int | None:
+        shapes = [v["shape"] for k, v in header.items() if k.endswith(suffix)]
+        return int(shapes[0][0]) if shapes else None
+
+    return width("event_head.weight"), width("tag_head.weight")
+
+
+def make_readable(path: str | Path) -> None:
+    """Give a written file the mode a plain ``open(..., "w")`` would (0644 under umask 022).
+
+    Some writers (safetensors) create their file 0600 through a temporary file.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
 
 
 def default_model_dir() -> Path:

@@ -118,7 +118,7 @@ from conflict_events.inference.number_words import (
     WORD_STARTS,
     YEAR_LEFT_WORDS,
 )
-from conflict_events.inference.results import NumberMention, Qualifier
+from conflict_events.inference.results import NumberMention, Qualifier, QuantitySpan
 from conflict_events.inference.splitter import check_span, check_text
 from conflict_events.inference.units import NOMINAL_ADJECTIVES, PEOPLE_NOUNS, find_unit
 
@@ -154,7 +154,7 @@ class NumberKind(str, Enum):
 
 
 @dataclass(frozen=True)
-class ParsedNumber:
+class ParsedNumber(QuantitySpan):
     """A number expression of a text, normalised; ``text == source[start:end]``.
 
     >>> n = ParsedNumber("25,000", 9, 15, 25000.0, 25000.0, None, Qualifier.AT_LEAST, NumberKind.COUNT)
@@ -164,54 +164,19 @@ class ParsedNumber:
     ('count', 'displaced')
     """
 
-    text: str
-    start: int
-    end: int
-    value: float | None
-    low: float | None
-    high: float | None
-    qualifier: Qualifier = Qualifier.EXACT
     kind: NumberKind = NumberKind.COUNT
 
     def __post_init__(self) -> None:
-        if not isinstance(self.qualifier, Qualifier):
-            object.__setattr__(self, "qualifier", Qualifier(self.qualifier))
+        super().__post_init__()
         if not isinstance(self.kind, NumberKind):
             object.__setattr__(self, "kind", NumberKind(self.kind))
-        for name in ("value", "low", "high"):
-            number = getattr(self, name)
-            if number is not None and not isinstance(number, float):
-                object.__setattr__(self, name, float(number))
-        if self.start < 0 or self.end < self.start:
-            raise ValueError(f"bad span [{self.start}, {self.end}) for {self.text!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "start": self.start,
-            "end": self.end,
-            "value": self.value,
-            "low": self.low,
-            "high": self.high,
-            "qualifier": self.qualifier.value,
-            "kind": self.kind.value,
-        }
+        return {**self._span_dict(), "kind": self.kind.value}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ParsedNumber:
-        def opt(key: str) -> float | None:
-            return None if data.get(key) is None else float(data[key])
-
-        return cls(
-            text=data["text"],
-            start=int(data["start"]),
-            end=int(data["end"]),
-            value=opt("value"),
-            low=opt("low"),
-            high=opt("high"),
-            qualifier=Qualifier(data.get("qualifier") or "exact"),
-            kind=NumberKind(data.get("kind") or "count"),
-        )
+        return cls(**cls._span_fields(data), kind=NumberKind(data.get("kind") or "count"))
 
     def to_mention(
         self, role: str | None = None, unit: str | None = None, score: float | None = None
@@ -230,6 +195,10 @@ _TOKEN = re.compile(r"\d+|[^\W\d_]+|\S")
 _SPACE_GROUP_GAPS = {" ", "\u00a0", "\u202f", "\u2009"}
 
 
+# Arabic thousands and decimal separators (written with Arabic-Indic digits) read as "," and ".".
+_SEPARATORS = {"\u066c": ",", "\u066b": "."}
+
+
 class _Tokens:
     """The tokens of ``text[lo:hi]`` with absolute offsets; out-of-range lookups give ``""``."""
 
@@ -238,7 +207,7 @@ class _Tokens:
         self.text = text
         self.starts = [m.start() for m in found]
         self.ends = [m.end() for m in found]
-        self.toks = [m.group() for m in found]
+        self.toks = [_SEPARATORS.get(m.group(), m.group()) for m in found]
         self.low = [t.lower() for t in self.toks]
         self.n = len(found)
 
@@ -362,7 +331,8 @@ class _Reader:
             sep, after = t.toks[j], t.toks[j + 1]
             if sep == "." or (not grouped and len(after) <= 2 and self._scale_at(j + 2)):
                 decimals, j = after, j + 2
-        value = float(f"{digits}.{decimals}" if decimals else digits)
+        exponent, j = self._exponent(i, j)
+        value = float(f"{digits}.{decimals}" if decimals else digits) * 10.0**exponent
         plain = j == i + 1
         suffix = t.lw(j) if t.adj(j) else ""
         if plain and suffix in ("st", "nd", "rd", "th"):
@@ -378,6 +348,33 @@ class _Reader:
         else:
             scale, j = self._scale_words(j)
         return _Core(i, j, value * scale, scale=scale, plain=plain and scale == 1.0)
+
+    def _exponent(self, i: int, j: int) -> tuple[int, int]:
+        """Powers of ten written onto the digits ending at ``j``: "1e9", "2.5E6", "10^6",
+        "3x10^6" (the exponent, and where the number ends); ``(0, j)`` when there is none."""
+        t = self.t
+
+        def power(k: int) -> int | None:  # the exponent's digits at k, not followed by more
+            if t.adj(k) and t.digits(k) and len(t.toks[k]) <= 2 and not t.adj(k + 1):
+                return int(t.toks[k])
+            return None
+
+        if t.lw(j) == "e" and t.adj(j):
+            sign = -1 if t.tok(j + 1) == "-" and t.adj(j + 1) else 1
+            k = j + 2 if t.tok(j + 1) in ("+", "-") and t.adj(j + 1) else j + 1
+            found = power(k)
+            if found is not None:
+                return sign * found, k + 1
+        if t.toks[i] == "10" and j == i + 1 and t.tok(j) == "^" and t.adj(j):
+            found = power(j + 1)
+            if found is not None:
+                return found - 1, j + 2  # 10^6 is 10 times 10^5
+        if t.tok(j) in ("x", "×", "*") and t.adj(j) and t.tok(j + 1) == "10" and t.adj(j + 1):
+            if t.tok(j + 2) == "^" and t.adj(j + 2):
+                found = power(j + 3)
+                if found is not None:
+                    return found, j + 4
+        return 0, j
 
     def _groups(self, i: int) -> tuple[list[str], int]:
         """Thousands groups after the digits at ``i``: ",000", ".000" or " 000" repeated."""

@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SentenceSpan", "check_text", "split_sentences"]
+__all__ = ["SentenceSpan", "cap_span", "check_text", "split_sentences"]
 
 
 def check_text(text: object) -> str:
@@ -258,6 +258,16 @@ def _line_ends(text: str):
         if last in ",;" or text[run.end()].islower():
             continue  # a hard-wrapped sentence goes on
         yield run.start()
+
+
+def cap_span(text: str, span: SentenceSpan, max_chars: int) -> list[SentenceSpan]:
+    """``span`` cut into pieces of at most ``max_chars`` characters (the ``max_chars`` rule).
+
+    >>> text = "one two, three four"
+    >>> [s.text_of(text) for s in cap_span(text, SentenceSpan(0, len(text)), 10)]
+    ['one two,', 'three four']
+    """
+    return list(_capped(text, span, max_chars))
 
 
 def _capped(text: str, span: SentenceSpan, max_chars: int):

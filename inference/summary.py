@@ -111,18 +111,22 @@ def _figure(cited: list[tuple[int, NumberMention]]) -> Figure:
     best = max((m for _, m in cited), key=lambda m: QUALIFIER_RANK[m.qualifier])
     unit = next((m.unit for _, m in cited if m.unit), None)
     citations = tuple(Citation(i, m.start, m.end) for i, m in cited)
-    return Figure(best.role or "", best.value, best.low, best.high, best.qualifier, unit, citations)
+    return Figure(best.role or "", best.quantity, unit, citations)
 
 
-def summarize(sentences: Sequence[SentenceResult]) -> DocumentSummary:
+def summarize(
+    sentences: Sequence[SentenceResult], indexes: Sequence[int] | None = None
+) -> DocumentSummary:
     """The document's event labels and distinct figures (rules in the module docstring).
 
     ``sentences`` carry document offsets, as :meth:`EventTagger.tag_documents` builds them; a
-    citation's ``sentence`` is the index into ``sentences``.
+    citation's ``sentence`` is the index into ``sentences``, or ``indexes[i]`` when given (a
+    long document's writer keeps only the sentences with events or numbers, and their indexes).
     """
+    where = range(len(sentences)) if indexes is None else indexes
     events = dict.fromkeys(e.label for s in sentences for e in s.events)
     mentions = sorted(
-        ((i, m) for i, s in enumerate(sentences) for m in s.numbers if m.role),
+        ((i, m) for i, s in zip(where, sentences, strict=True) for m in s.numbers if m.role),
         key=lambda item: (item[1].start, item[1].end, item[0]),
     )
     groups: dict[tuple, list[tuple[int, NumberMention]]] = {}

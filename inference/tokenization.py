@@ -75,10 +75,16 @@ class WindowEncoder:
     ) -> WindowEncoder:
         from tokenizers import Tokenizer
 
+        from conflict_events.inference.model_folder import ModelFolderError
+
         path = Path(folder) / "tokenizer.json"
         if not path.is_file():
-            raise FileNotFoundError(f"{folder}: no tokenizer.json")
-        return cls(Tokenizer.from_file(str(path)), max_length=max_length, stride=stride)
+            raise ModelFolderError(f"{folder}: no tokenizer.json")
+        try:
+            tokenizer = Tokenizer.from_file(str(path))
+        except Exception as exc:  # the tokenizers library raises a bare Exception
+            raise ModelFolderError(f"{path}: unreadable tokenizer: {exc}") from None
+        return cls(tokenizer, max_length=max_length, stride=stride)
 
     def encode(self, texts: Sequence[str]) -> list[Window]:
         """Windows for every text, in input order (a long text gives several consecutive windows)."""

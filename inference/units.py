@@ -14,8 +14,10 @@ The rule reads forward from the end of the number span:
    gives the head noun "persons", as written (data/GUIDELINE.md bolds only the head noun).
 4. Without a lexicon noun, the first word that is no modifier (adverb in -ly, participle in
    -ed/-ing, :data:`MODIFIERS`, a capitalised adjective before another word) and looks plural
-   ("15 tanks", "13 million Syrians"). Failing that, a last nominal adjective ("27 **dead**",
-   "61 **wounded**") is the unit; else there is none.
+   ("15 tanks", "13 million Syrians"); else there is none. A nominal adjective standing alone
+   ("27 dead", "61 wounded", "at least 25,000 displaced") is no unit: it restates the number's
+   role, names no counted noun (the guideline's unit is a noun), and taking it as one would
+   split "25,000 displaced" from "25,000 people" in the document summary.
 
 A number followed by a hyphen ("a 40-member delegation", "a 12-year-old boy") is part of a
 compound modifier and has no unit.
@@ -241,8 +243,6 @@ def _head(run: list[re.Match[str]]) -> UnitSpan | None:
         if len(low) > 3 and low.endswith("s") and not low.endswith("ss"):
             return _span(run[f])
         break
-    if lowered and lowered[-1] in NOMINAL_ADJECTIVES:
-        return _span(run[-1])
     return None
 
 

@@ -30,7 +30,8 @@ Steps:
    A file whose label agreement is below ``--min-agreement`` (default 99.5%), or whose number
    agreement is below ``--min-number-agreement`` (default: no limit), is refused: it is
    not left in the folder (nor is a stale file of the same name from an earlier export, which
-   would no longer match the weights) and the command exits non-zero saying why. The figures
+   would no longer match the weights) and the command exits 1 saying why and naming the flags
+   that decide (``--no-quantize``, ``--min-agreement``, ``--min-number-agreement``). The figures
    go to ``export_report.json`` in the folder and to stdout.
 """
 
@@ -62,7 +63,6 @@ from conflict_events.model.torch_backend import TorchBackend
 
 REPORT_NAME = "export_report.json"
 MIN_LABEL_AGREEMENT = 0.995
-DEFAULT_DEV = Path("data/corpus/dev.jsonl")
 OPSET = 17
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAMES = ("event_logits", "tag_logits")
@@ -175,28 +175,29 @@ class ExportReport:
 
 def read_dev_texts(path: str | Path) -> list[str]:
     """The ``text`` of every JSONL record in ``path`` (errors name ``file:line``)."""
+    from conflict_events.inference.jsonl import JsonLines
+
     texts = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ExportError(f"{path}:{number}: not JSON: {exc.msg}") from None
-            text = record.get("text") if isinstance(record, dict) else None
-            if not isinstance(text, str):
-                raise ExportError(f"{path}:{number}: a record needs a string 'text' field")
-            texts.append(text)
+    lines = JsonLines(Path(path))
+    for number, record in lines:
+        if lines.problems:
+            break
+        text = record.get("text") if isinstance(record, dict) else None
+        if not isinstance(text, str):
+            raise ExportError(f"{path}:{number}: a record needs a string 'text' field")
+        texts.append(text)
+    if lines.problems:
+        raise ExportError(str(lines.problems[0]))
     if not texts:
         raise ExportError(f"{path}: no records")
     return texts
 
 
 def dev_texts(path: str | Path | None, limit: int | None = None) -> tuple[str, list[str]]:
-    """``(source, texts)``: ``path``, else ``data/corpus/dev.jsonl`` when present, else the built-ins."""
-    if path is None and DEFAULT_DEV.is_file():
-        path = DEFAULT_DEV
+    """``(source, texts)``: the records of ``path``, or the built-in sentences when it is None.
+
+    (No default file: what a library reads does not depend on the working directory.)
+    """
     if path is None:
         source, texts = "built-in sentences", list(BUILTIN_SENTENCES)
     else:
@@ -562,7 +563,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dev",
         type=Path,
-        help=f"JSONL records for the parity check (default: {DEFAULT_DEV} when present, else built-in sentences)",
+        help="JSONL records for the parity check, e.g. data/corpus/dev.jsonl (default: built-in sentences)",
     )
     parser.add_argument("--no-quantize", action="store_true", help="write model.onnx only")
     parser.add_argument(
@@ -603,7 +604,23 @@ def run(args: argparse.Namespace) -> int:
     print(f"parity figures written to {Path(args.model) / REPORT_NAME}")
     for parity in report.refused:
         print(
-            f"conflict-events export: refused {parity.file}: {parity.reason}; the file was not kept",
+            f"conflict-events export: refused {parity.file}: {parity.reason}; the file was not "
+            f"kept. {refusal_hint(parity.file)}",
             file=sys.stderr,
         )
-    return 2 if report.refused else 0
+    return 1 if report.refused else 0
+
+
+def refusal_hint(file: str) -> str:
+    """What a user can do about a refused file: the flags that decide.
+
+    >>> refusal_hint("model.int8.onnx").split(";")[0]
+    'Pass --no-quantize to keep only the fp32 model.onnx'
+    """
+    lower = (
+        "or lower --min-agreement (labels) / --min-number-agreement (numbers) to accept "
+        "the disagreement"
+    )
+    if file == ONNX_INT8_NAME:
+        return f"Pass --no-quantize to keep only the fp32 {ONNX_NAME}; {lower}"
+    return f"Check the export, {lower}"

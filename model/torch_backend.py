@@ -33,8 +33,12 @@ class TorchBackend:
     ) -> tuple[np.ndarray, np.ndarray]:
         was_training = self.net.training
         self.net.eval()
+        # The net may sit on a GPU while training evaluates on dev; inputs follow it there.
+        device = next(self.net.parameters()).device
         with torch.inference_mode():
-            events, tags = self.net(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+            events, tags = self.net(
+                torch.from_numpy(input_ids).to(device), torch.from_numpy(attention_mask).to(device)
+            )
         if was_training:
             self.net.train()
-        return events.float().numpy(), tags.float().numpy()
+        return events.float().cpu().numpy(), tags.float().cpu().numpy()

@@ -69,6 +69,93 @@ def tiny_model_dir(tiny_base, tmp_path) -> Path:
     return out
 
 
+def _onnx_model_folder(folder: Path, base: Path, bias_tag: str | None = None) -> Path:
+    """A tiny untrained model, exported to ONNX; ``bias_tag``: every token gets that tag."""
+    import torch
+
+    from conflict_events.model.export import export_onnx
+    from conflict_events.model.pretrained import EventModel
+
+    model = EventModel.from_base(base, max_length=32)
+    if bias_tag is not None:
+        with torch.no_grad():
+            model.net.tag_head.bias[model.config.labels.bio_tags.index(bias_tag)] = 50.0
+    model.save_pretrained(folder)
+    export_onnx(model.net, folder / "model.onnx")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def onnx_model(tiny_base, tmp_path_factory) -> Path:
+    """The tiny model on ONNX Runtime (random: few events, few numbers), shared by the session."""
+    return _onnx_model_folder(tmp_path_factory.mktemp("onnx-model"), tiny_base)
+
+
+@pytest.fixture(scope="session")
+def counting_onnx_model(tiny_base, tmp_path_factory) -> Path:
+    """The tiny model biased to tag every token as a killed count: every figure becomes a number."""
+    return _onnx_model_folder(tmp_path_factory.mktemp("counting-model"), tiny_base, "B-killed")
+
+
+@pytest.fixture(scope="session")
+def decisive_model(tiny_base, tmp_path_factory) -> Path:
+    """The tiny random model with its heads scaled up, exported to fp32 ONNX.
+
+    Scaled heads push logits far from the thresholds, so labels and numbers vary with the text
+    but do not flip on float noise between batchings: what engine parity tests need.
+    """
+    import torch
+
+    from conflict_events.model.export import export_onnx
+    from conflict_events.model.pretrained import EventModel
+
+    folder = tmp_path_factory.mktemp("decisive-model")
+    model = EventModel.from_base(tiny_base, max_length=32)
+    with torch.no_grad():
+        model.net.event_head.weight.mul_(300.0)
+        model.net.tag_head.weight.mul_(30.0)
+    model.save_pretrained(folder)
+    export_onnx(model.net, folder / "model.onnx")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """Ray in local mode on 2 CPUs, started once for the whole session."""
+    ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
+    for attempt in (1, 2):  # a heavily loaded machine can miss Ray's start-up deadline once
+        try:
+            ray.init(
+                num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False
+            )
+            break
+        except Exception:
+            ray.shutdown()
+            if attempt == 2:
+                raise
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local[2] Spark session, started once for the whole session (needs Java 17+)."""
+    pytest.importorskip("pyspark", reason="the [spark] extra is not installed")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("conflict-events-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
 @pytest.fixture()
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

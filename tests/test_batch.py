@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from conflict_events.cli import main
 from conflict_events.inference.batch import CSV_COLUMNS, ResumeError, prepare_resume
-from conflict_events.inference.cli import main
 
 pytest.importorskip("torch", reason="the tiny test model is built with the [train] extra")
 
@@ -29,32 +29,16 @@ DOCS = (
 NUMBER_KEYS = {"start", "end", "text", "value", "low", "high", "qualifier", "role", "unit", "score"}
 
 
-def _model_folder(folder: Path, base: Path, bias_tag: str | None = None) -> Path:
-    """A tiny untrained model, exported to ONNX; ``bias_tag``: every token gets that tag."""
-    import torch
-
-    from conflict_events.model.export import export_onnx
-    from conflict_events.model.pretrained import EventModel
-
-    model = EventModel.from_base(base, max_length=32)
-    if bias_tag is not None:
-        with torch.no_grad():
-            model.net.tag_head.bias[model.config.labels.bio_tags.index(bias_tag)] = 50.0
-    model.save_pretrained(folder)
-    export_onnx(model.net, folder / "model.onnx")
-    return folder
-
-
 @pytest.fixture(scope="module")
-def model(tiny_base, tmp_path_factory) -> Path:
+def model(onnx_model) -> Path:
     """The tiny model on ONNX Runtime (random: few events, few numbers)."""
-    return _model_folder(tmp_path_factory.mktemp("model"), tiny_base)
+    return onnx_model
 
 
 @pytest.fixture(scope="module")
-def counting_model(tiny_base, tmp_path_factory) -> Path:
+def counting_model(counting_onnx_model) -> Path:
     """The tiny model biased to tag every token as a killed count, so every figure becomes a number."""
-    return _model_folder(tmp_path_factory.mktemp("counting-model"), tiny_base, "B-killed")
+    return counting_onnx_model
 
 
 def tag(model: Path, *argv) -> int:
@@ -65,7 +49,7 @@ def tag_process(model: Path, *argv, **kwargs) -> subprocess.Popen:
     command = [
         sys.executable,
         "-m",
-        "conflict_events.inference.cli",
+        "conflict_events.cli",
         "tag",
         "--model",
         str(model),
@@ -115,7 +99,7 @@ def test_jsonl_output_contract_and_offsets(counting_model, tmp_path):
     numbers = [n["text"] for r in got for s in r["sentences"] for n in s["numbers"]]
     assert {"25,000", "12", "15", "2", "3"} <= set(numbers)
     # Without --include-text the record leaves the text out, and nothing else changes.
-    assert tag(model, source, "--id-field", "id", "--out", out) == 0
+    assert tag(model, source, "--id-field", "id", "--out", out, "--overwrite") == 0
     assert [{k: v for k, v in r.items() if k != "text"} for r in got] == records(out)
 
 
@@ -159,9 +143,12 @@ def test_every_input_kind(model, tmp_path):
         DOCS[0],
         DOCS[1],
     ]
-    assert tag(model, folder, "--glob", "*.md", "--out", out) == 0
+    assert tag(model, folder, "--glob", "*.md", "--out", out, "--overwrite") == 0
     assert [r["id"] for r in records(out)] == [f"{folder}/skip.md"]
-    assert tag(model, table, "--text-field", "body", "--id-field", "key", "--out", out) == 0
+    assert (
+        tag(model, table, "--text-field", "body", "--id-field", "key", "--out", out, "--overwrite")
+        == 0
+    )
     assert [r["id"] for r in records(out)] == ["k1", "k2"]
 
 
@@ -200,6 +187,12 @@ def test_csv_format_rows(counting_model, tmp_path):
         if r["kind"] == "document":
             assert int(r["sentence_end"]) == len(text) and int(r["sentence"]) >= 1
             continue
+        if r["kind"] == "figure":  # the summary: one row per distinct figure, citing sentences
+            assert text[int(r["start"]) : int(r["end"])] == r["text"] and r["role"] == "killed"
+            assert r["citations"].split(";")[0] == r["sentence"]
+            assert text[int(r["sentence_start"]) : int(r["sentence_end"])] == r["sentence_text"]
+            continue
+        assert text[int(r["sentence_start"]) : int(r["sentence_end"])] == r["sentence_text"]
         start, end = int(r["sentence_start"]), int(r["sentence_end"])
         assert 0 <= start < end <= len(text)
         if r["kind"] == "number":
@@ -226,6 +219,12 @@ def test_duplicate_ids_are_reported_and_both_tagged(model, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"duplicate id 'x' at {source}:3" in err
     assert "1 duplicate ids (e.g. 'x')" in err
+
+
+def same_job(reference: Path, out: Path) -> None:
+    """Make ``out`` an output of the job that wrote ``reference`` (its manifest), to resume it."""
+    manifest = Path(f"{reference}.manifest.json")
+    Path(f"{out}.manifest.json").write_bytes(manifest.read_bytes())
 
 
 def many_docs(path: Path, n: int) -> Path:
@@ -261,6 +260,7 @@ def test_resume_cuts_a_truncated_last_line(model, tmp_path, capsys):
     lines = reference.read_bytes().splitlines(keepends=True)
     out = tmp_path / "out.jsonl"
     out.write_bytes(b"".join(lines[:17]) + lines[17][:25])  # killed while writing record 18
+    same_job(reference, out)
     capsys.readouterr()
     assert tag(model, source, "--id-field", "id", "--out", out, "--resume") == 0
     err = capsys.readouterr().err
@@ -280,6 +280,7 @@ def test_resume_csv_keeps_only_whole_documents(model, tmp_path):
     assert tag(model, source, "--id-field", "id", "--out", reference) == 0
     data = reference.read_bytes()
     out = tmp_path / "out.csv"
+    same_job(reference, out)
     for cut in (10, len(data) // 3, len(data) // 2 + 7, len(data) - 1):  # header, mid-row, ...
         out.write_bytes(data[:cut])
         assert tag(model, source, "--id-field", "id", "--out", out, "--resume") == 0
@@ -303,6 +304,7 @@ def test_resume_with_duplicate_ids_skips_only_what_was_written(model, tmp_path):
     assert tag(model, source, "--id-field", "id", "--out", reference) == 0
     out = tmp_path / "out.jsonl"
     out.write_bytes(b"".join(reference.read_bytes().splitlines(keepends=True)[:2]))
+    same_job(reference, out)
     assert tag(model, source, "--id-field", "id", "--out", out, "--resume") == 0
     assert out.read_bytes() == reference.read_bytes()
 
@@ -356,7 +358,7 @@ def test_bad_records_go_to_the_errors_file_and_the_job_carries_on(model, tmp_pat
     summary = capsys.readouterr().err
     assert "tagged 2 documents" in summary and f"failed 8 (see {errors})" in summary
     # Without --errors, each bad record is one stderr line naming file:line.
-    assert tag(model, folder / "rows.jsonl", "--out", out) == 1
+    assert tag(model, folder / "rows.jsonl", "--out", out, "--overwrite") == 1
     err = capsys.readouterr().err
     assert f"{folder}/rows.jsonl:2: malformed JSON" in err and "failed 4" in err
 

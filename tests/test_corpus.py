@@ -7,7 +7,7 @@ import random
 from collections import Counter
 from itertools import count
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.training.corpus import (
     SPLITS,
     assign_splits,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import data as data_cli
+from conflict_events.cli import main
+from conflict_events.cli.data import DATA_COMMANDS, DataCommand
 from conflict_events.inference.labels import LabelSchema
-from conflict_events.training import data_cli
 from conflict_events.training.corpus import written_id
-from conflict_events.training.data_cli import DATA_COMMANDS, DataCommand
 from conflict_events.training.drafts import resolve_draft
 from conflict_events.training.records import Record, json_schema
 from conflict_events.training.validate import check_record
@@ -88,7 +88,7 @@ def test_validate_runs_without_heavy_imports_or_other_actions(tmp_path):
     path.write_text(json.dumps({"id": "a", "text": "Calm in Gao."}) + "\n", encoding="utf-8")
     script = (
         "import sys\n"
-        "from conflict_events.inference.cli import main\n"
+        "from conflict_events.cli import main\n"
         f"code = main(['data', 'validate', '--stats', {str(path)!r}])\n"
         f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
         "print(code, heavy, 'conflict_events.training.corpus' in sys.modules)\n"

@@ -96,7 +96,7 @@ def test_the_shipped_example_article(tagger):
 )
 def test_the_real_idlib_article_facts():
     out = subprocess.run(
-        [sys.executable, "-m", "conflict_events.inference.cli", "tag", str(SHARED_ARTICLE)],
+        [sys.executable, "-m", "conflict_events.cli", "tag", str(SHARED_ARTICLE)],
         capture_output=True,
         text=True,
         check=True,

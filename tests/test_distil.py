@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.training.records import Record, write_records
 
 torch = pytest.importorskip("torch", reason="the [train] extra is needed for distillation tests")
@@ -56,7 +56,7 @@ def test_teacher_targets_train_a_student_on_unlabelled_records(tiny_base, tmp_pa
         calls.append(batch["soft_mask"].clone())
         return original(batch, *args, **kw)
 
-    monkeypatch.setattr("conflict_events.training.train.distil_loss", spy)
+    monkeypatch.setattr(distil, "distil_loss", spy)
     student = _train(tiny_base, tmp_path, "student", "--teacher", str(teacher), unlabelled=pool)
     assert calls and all(mask.sum() > 0 for mask in calls)  # every batch had teacher targets
     seen = int(sum(mask.sum() for mask in calls))
@@ -69,7 +69,16 @@ def test_teacher_targets_train_a_student_on_unlabelled_records(tiny_base, tmp_pa
 
 def test_cached_teacher_targets_are_reused(tiny_base, tmp_path, monkeypatch):
     teacher = _train(tiny_base, tmp_path, "teacher")
-    _train(tiny_base, tmp_path, "student", "--teacher", str(teacher), "--max-steps", "1")
+    _train(
+        tiny_base,
+        tmp_path,
+        "student",
+        "--teacher",
+        str(teacher),
+        "--max-steps",
+        "1",
+        "--keep-checkpoint",
+    )
     from conflict_events.training.distil import Teacher
 
     def fail(self, texts):

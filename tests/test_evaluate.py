@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.inference.results import NumberMention
 from conflict_events.training.records import Record, write_records
 
@@ -25,7 +25,7 @@ def _number(text: str, span: str, role: str, value: float) -> NumberMention:
 
 def _written() -> list[Record]:
     rows = [
-        ("At least 25,000 civilians fled the town.", (D,), [("25,000", "displaced", 25000.0)]),
+        ("Officials said 25,000 civilians fled the town.", (D,), [("25,000", "displaced", 25000.0)]),
         ("Rebels captured five villages.", (T,), [("five", "places", 5.0)]),
         ("An air strike hit the hospital and killed three people.", (C, A),
          [("three", "killed", 3.0)]),
@@ -234,3 +234,77 @@ def test_external_benchmarks_on_the_heldout_sets(shared_data, tiny_model_dir, tm
             assert s["tp"] + s["fn"] <= s["n"] and s["fp"] <= s["n"]
     printed = capsys.readouterr().out
     assert "published: Data4Democracy" in printed and "published: ConfliBERT" in printed
+
+
+def test_every_row_is_averaged_over_the_same_labels_and_no_support_is_na(
+    tiny_base, files, tmp_path
+):
+    """A model with a fifth label the test file has no example of: n/a, left out of every row."""
+    from conflict_events.inference.labels import LabelSchema
+    from conflict_events.model.pretrained import EventModel
+
+    written, _, train = files
+    folder = tmp_path / "five"
+    labels = LabelSchema.with_extra(["arrest"])
+    EventModel.from_base(tiny_base, labels, max_length=32).save_pretrained(folder)
+    report = tmp_path / "r5"
+    assert main(["evaluate", "--model", str(folder), "--data", str(written), "--baselines",
+                 "--train", str(train), "--report", str(report), "--bootstrap", "5"]) == 0  # fmt: skip
+    (section,) = json.loads((report / "metrics.json").read_text())["sections"]
+    assert section["unsupported_labels"] == ["arrest"]
+    assert section["labels"] == [D, C, T, A]
+    assert set(section["systems"]) == {"model", "model+reconcile", "keyword", "tfidf-lr"}
+    for name, system in section["systems"].items():
+        events = system["events"]
+        assert events["scored_labels"] == [D, C, T, A], name
+        assert events["per_label"]["arrest"]["f1"] is None, name
+        defined = [events["per_label"][x]["f1"] for x in section["labels"]]
+        assert events["macro_f1"] == pytest.approx(np.mean(defined), abs=1e-4), name
+    text = (report / "report.md").read_text()
+    assert "| arrest | 0 |" in text and "n/a" in text
+
+
+def test_evaluate_from_code_on_every_input_type_train_reads(files, tmp_path):
+    from datasets import Dataset
+
+    from conflict_events.inference.predictor import Predictor
+    from conflict_events.training.baselines import KeywordBaseline
+    from conflict_events.training.evaluate import EvalReport, evaluate
+
+    written, _, _ = files
+    rows = [r.to_dict() for r in _written()]
+    folder = tmp_path / "ds"
+    Dataset.from_list(
+        [{**r, "numbers": r["numbers"] or None, "known_labels": None} for r in rows]
+    ).save_to_disk(str(folder))
+    csv_file = tmp_path / "mine.csv"
+    csv_file.write_text(
+        "text,casualty,displacement\nThree people were killed.,1,0\nThousands fled.,0,1\n"
+        "Calm.,0,0\n",
+        encoding="utf-8",
+    )
+    keyword = KeywordBaseline()
+    assert isinstance(keyword, Predictor)
+    report = evaluate(keyword, [written, folder, csv_file], samples=5)
+    assert isinstance(report, EvalReport)
+    assert [s["n"] for s in report.sections] == [6, 6, 3]
+    assert report.sections[0]["systems"]["keyword"]["numbers"] is not None
+    assert report.sections[2]["labels"] == [D, C]  # the CSV annotates two labels
+    assert report.sections[2]["systems"]["keyword"]["numbers"] is None  # no roles annotated
+    assert report.sections[0]["systems"]["keyword"]["ece"] is None  # rules give no scores
+    assert "keyword" in report.table()
+    assert EvalReport.from_dict(report.to_dict()).sections == report.sections
+
+
+def test_a_tagger_is_a_predictor_and_callable(tiny_model_dir, tmp_path):
+    from conflict_events.inference.predictor import Predictor
+    from conflict_events.inference.tagger import EventTagger
+
+    tagger = EventTagger.from_pretrained(tiny_model_dir)
+    assert isinstance(tagger, Predictor) and tagger.predicts == {"events", "numbers", "scores"}
+    assert tagger(["a", "b"]) == tagger.tag(["a", "b"])  # one return type: a list
+    with pytest.raises(TypeError, match="list of sentences"):
+        tagger("Five people were killed.")
+    saved = tagger.save_pretrained(tmp_path / "copy")
+    again = EventTagger.from_pretrained(saved)
+    assert again.tag(["Five people were killed."]) == tagger.tag(["Five people were killed."])

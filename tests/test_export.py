@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.inference.model_folder import ONNX_INT8_NAME, ONNX_NAME
 
 pytest.importorskip("torch", reason="the [train] extra is needed for export tests")
@@ -16,10 +16,13 @@ onnx = pytest.importorskip("onnx", reason="the [train] extra is needed for expor
 from conflict_events.model import export  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def no_corpus_dev(monkeypatch, tmp_path):
-    """Parity on the built-in sentences, even once the repository has a dev corpus."""
-    monkeypatch.setattr(export, "DEFAULT_DEV", tmp_path / "absent.jsonl")
+def test_without_dev_the_builtin_sentences_are_used_wherever_it_runs(monkeypatch):
+    """No working-directory default: the repository's dev corpus is not picked up on its own."""
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    source, texts = export.dev_texts(None)
+    assert source == "built-in sentences" and texts == list(export.BUILTIN_SENTENCES)
 
 
 def corrupt_heads(path) -> None:
@@ -65,7 +68,9 @@ def test_export_writes_onnx_files_that_agree_with_pytorch(tiny_model_dir, capsys
         assert events.shape == (batch, 4) and tags.shape == (batch, length, 11)
 
 
-def test_export_refuses_a_quantised_file_with_broken_heads(tiny_model_dir, monkeypatch, capsys):
+def test_export_refuses_a_broken_int8_file_with_exit_1_naming_the_flags(
+    tiny_model_dir, monkeypatch, capsys
+):
     real = export.quantize_int8
 
     def broken(src, dst, exclude=()):
@@ -75,11 +80,13 @@ def test_export_refuses_a_quantised_file_with_broken_heads(tiny_model_dir, monke
 
     monkeypatch.setattr(export, "quantize_int8", broken)
     (tiny_model_dir / ONNX_INT8_NAME).write_bytes(b"stale file from an earlier export")
-    assert main(["export", "--model", str(tiny_model_dir)]) == 2
+    assert main(["export", "--model", str(tiny_model_dir)]) == 1
     captured = capsys.readouterr()
     assert not (tiny_model_dir / ONNX_INT8_NAME).exists()  # neither the new file nor the stale one
     assert (tiny_model_dir / ONNX_NAME).is_file()  # the fp32 file passed and stays
     assert f"refused {ONNX_INT8_NAME}" in captured.err and "below 99.50%" in captured.err
+    # A refusal is no usage error (exit 1, not 2) and names the flags that decide.
+    assert "--no-quantize" in captured.err and "--min-agreement" in captured.err
     report = json.loads((tiny_model_dir / export.REPORT_NAME).read_text())
     attempts = [f for f in report["files"] if f["file"] == ONNX_INT8_NAME]
     assert len(attempts) == 1 + len(export.FALLBACK_WIDEST)  # every fallback plan was tried
@@ -98,7 +105,7 @@ def test_export_refuses_a_broken_fp32_file_and_makes_no_int8_from_it(
         return out
 
     monkeypatch.setattr(export, "export_onnx", broken)
-    assert main(["export", "--model", str(tiny_model_dir)]) == 2
+    assert main(["export", "--model", str(tiny_model_dir)]) == 1
     assert (
         not (tiny_model_dir / ONNX_NAME).exists() and not (tiny_model_dir / ONNX_INT8_NAME).exists()
     )
@@ -166,7 +173,7 @@ def test_number_agreement_can_gate_files_too(tiny_model_dir, capsys):
         "--min-number-agreement",
         "1.01",
     ]
-    assert main(args) == 2
+    assert main(args) == 1
     assert "number agreement 100.00% is below 101.00%" in capsys.readouterr().err
     assert not (tiny_model_dir / ONNX_NAME).exists()
     report = json.loads((tiny_model_dir / export.REPORT_NAME).read_text())

@@ -35,7 +35,7 @@ def test_prf_from_counts_and_zero_division():
     # P = 3/4, R = 3/5, F1 = 2PR/(P+R) = 0.9/1.35
     assert (prf.precision, prf.recall, prf.f1, prf.support) == (0.75, 0.6, 0.6667, 5)
     assert (prf.tp, prf.fp, prf.fn) == (3, 1, 2)
-    assert PRF.from_counts(0, 0, 0) == PRF(0.0, 0.0, 0.0, 0, 0, 0, 0)
+    assert PRF.from_counts(0, 0, 0) == PRF(None, None, None, 0, 0, 0, 0)  # n/a, not 0
     assert PRF.from_counts(0, 4, 0).precision == 0.0
 
 
@@ -213,7 +213,7 @@ def test_number_metrics_wrong_value_and_no_matches():
     pred = [[_n("2.4 million", 5, "displaced", 2.4)]]
     assert number_metrics(gold, pred, ROLES).value_accuracy == 0.0
     empty = number_metrics([[]], [[]], ROLES)
-    assert empty.value_accuracy is None and empty.matched == 0 and empty.strict.f1 == 0.0
+    assert empty.value_accuracy is None and empty.matched == 0 and empty.strict.f1 is None
 
 
 def test_match_numbers_is_one_to_one_and_role_aware():
@@ -235,3 +235,83 @@ def test_tune_thresholds_by_hand():
     # label b with min_support 1: 0.75 and 0.8 keep both positives and drop 0.7 (F1 1); the tie
     # goes to the one closer to 0.5
     assert tune_thresholds(probs, targets, ["a", "b"], min_support=1)["b"] == 0.75
+
+
+# --- the hand-written pieces, checked against libraries ------------------------------------
+
+
+def test_expected_calibration_error_matches_scikit_learns_calibration_curve():
+    from sklearn.calibration import calibration_curve
+
+    rng = np.random.default_rng(3)
+    probs = rng.random(2000)
+    targets = (rng.random(2000) < probs**1.5).astype(int)  # over-confident on purpose
+    frequency, confidence = calibration_curve(targets, probs, n_bins=10, strategy="uniform")
+    counts = np.histogram(probs, bins=np.linspace(0, 1, 11))[0]
+    counts = counts[counts > 0]
+    expected = float(np.sum(counts / len(probs) * np.abs(frequency - confidence)))
+    assert expected_calibration_error(probs, targets) == pytest.approx(expected, abs=1e-4)
+
+
+def test_bootstrap_interval_matches_scipy_percentile_bootstrap():
+    from scipy.stats import bootstrap
+
+    rng = np.random.default_rng(5)
+    rows = np.array([[1, 0, 0]] * 70 + [[0, 1, 0]] * 20 + [[0, 0, 1]] * 30)
+    rng.shuffle(rows)
+    ours = bootstrap_counts_ci(rows, micro_f1, samples=4000, seed=2)
+
+    def statistic(index):
+        return micro_f1(rows[index.astype(int)])
+
+    theirs = bootstrap(
+        (np.arange(len(rows)),), statistic, n_resamples=4000, method="percentile",
+        vectorized=False, random_state=7,
+    ).confidence_interval  # fmt: skip
+    assert ours[0] == pytest.approx(theirs.low, abs=0.015)
+    assert ours[1] == pytest.approx(theirs.high, abs=0.015)
+
+
+def test_macro_f1_statistic_matches_scikit_learn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    y_true = (rng.random((200, 4)) < 0.3).astype(int)
+    y_pred = (rng.random((200, 4)) < 0.3).astype(int)
+    y_true[:, 3] = 0  # a label with no support: left out, as with zero_division=nan
+    counts = event_counts(
+        [[j for j in range(4) if row[j]] for row in y_true],
+        [[j for j in range(4) if row[j]] for row in y_pred],
+        list(range(4)),
+    ).sum(axis=0)
+    sk = f1_score(y_true[:, :3], y_pred[:, :3], average="macro")
+    assert macro_f1(counts) == pytest.approx(sk)
+    assert micro_f1(counts) == pytest.approx(f1_score(y_true, y_pred, average="micro"))
+
+
+def test_strict_number_scores_from_seqeval_agree_with_span_matching():
+    rng = np.random.default_rng(1)
+    roles = ["killed", "injured"]
+    gold, pred = [], []
+    for _ in range(60):
+        g_row, p_row = [], []
+        for start in range(0, 40, 8):
+            if rng.random() < 0.5:
+                g_row.append(_n("12", start, roles[rng.integers(2)]))
+            if rng.random() < 0.5:
+                p_row.append(_n("12", start + int(rng.random() < 0.2), roles[rng.integers(2)]))
+        gold.append(g_row)
+        pred.append(p_row)
+    m = number_metrics(gold, pred, roles)
+    by_hand = PRF.from_counts(*number_counts(gold, pred).sum(axis=0))
+    assert (m.strict.precision, m.strict.recall, m.strict.f1) == pytest.approx(
+        (by_hand.precision, by_hand.recall, by_hand.f1), abs=1e-4
+    )
+
+
+def test_a_label_without_support_is_not_applicable_and_not_averaged():
+    m = event_metrics([[C], [D]], [[C, T], [D]], LABELS)
+    assert m.per_label[T].f1 is None and m.per_label[T].recall is None
+    assert m.per_label[T].precision == 0.0  # it was predicted once, wrongly
+    assert m.unsupported_labels == (T,) and m.scored_labels == (D, C)
+    assert m.macro_f1 == 1.0  # over D and C, whichever system

@@ -118,3 +118,66 @@ def test_tagger_handles_empty_and_over_long_sentences(tiny_model_dir):
     assert tagger.predict_proba([long]).shape == (1, 4)
     with pytest.raises(TypeError):
         tagger.tag("a bare string")
+
+
+def test_the_encoder_is_a_standard_hugging_face_folder(tiny_model_dir):
+    import torch
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    from conflict_events.model.pretrained import EventModel
+
+    encoder_dir = tiny_model_dir / "encoder"
+    assert AutoConfig.from_pretrained(encoder_dir).model_type == "bert"
+    encoder = AutoModel.from_pretrained(encoder_dir)
+    tokenizer = AutoTokenizer.from_pretrained(encoder_dir)
+    text = "At least 25,000 civilians fled."
+    batch = tokenizer([text], return_tensors="pt")
+    model = EventModel.from_pretrained(tiny_model_dir)
+    (window,) = model.encoder_for().encode([text])
+    assert batch["input_ids"][0].tolist() == list(window.ids)  # the runtime's own tokens
+    with torch.no_grad():
+        ours = model.net.encoder(**batch).last_hidden_state
+        theirs = encoder(**batch).last_hidden_state
+    assert torch.allclose(ours, theirs)
+    # model.safetensors holds the heads only: nothing is stored twice
+    from safetensors.torch import load_file
+
+    assert all(
+        not k.startswith("encoder.") for k in load_file(tiny_model_dir / "model.safetensors")
+    )
+    assert not list(tiny_model_dir.rglob("*.bin")) and not list(tiny_model_dir.rglob("*.pkl"))
+
+
+def test_a_folder_from_before_encoder_dir_still_loads(tiny_model_dir, tmp_path):
+    """Older folders keep every weight in model.safetensors and have no encoder/."""
+    import shutil
+
+    import torch
+    from safetensors.torch import save_file
+
+    from conflict_events.model.pretrained import EventModel
+
+    model = EventModel.from_pretrained(tiny_model_dir)
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in ("config.json", "tokenizer.json"):
+        shutil.copyfile(tiny_model_dir / name, old / name)
+    save_file({k: v.contiguous() for k, v in model.net.state_dict().items()},
+              str(old / "model.safetensors"))  # fmt: skip
+    loaded = EventModel.from_pretrained(old)
+    ids, mask = torch.tensor([[2, 7, 9, 3]]), torch.ones(1, 4, dtype=torch.long)
+    with torch.no_grad():
+        assert torch.allclose(model.net(ids, mask)[0], loaded.net(ids, mask)[0])
+
+
+def test_a_hub_id_is_told_the_project_runs_offline(tiny_base):
+    from conflict_events.inference.tagger import EventTagger
+    from conflict_events.model.pretrained import EventModel
+
+    for load in (
+        lambda: EventTagger.from_pretrained("sentence-transformers/all-MiniLM-L6-v2"),
+        lambda: EventModel.from_base("sentence-transformers/all-MiniLM-L6-v2"),
+        lambda: EventModel.from_pretrained("org/some-model"),
+    ):
+        with pytest.raises(ModelFolderError, match="runs offline.*huggingface-cli download"):
+            load()

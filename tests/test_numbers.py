@@ -474,3 +474,20 @@ def test_found_numbers_are_consistent_and_parse_span_agrees(text):
         if n.value is not None:
             assert n.low in (None, n.value) and n.high in (None, n.value)
         assert parse_span(text, n.start, n.end) == n
+
+
+@pytest.mark.parametrize(
+    "text, number, value",
+    [
+        ("At least 1e9 dollars were lost.", "1e9", 1e9),
+        ("Some 2.5E6 people fled.", "2.5E6", 2.5e6),
+        ("Some 10^6 people fled.", "10^6", 1e6),
+        ("About 3x10^6 people fled.", "3x10^6", 3e6),
+        ("About ٢٥٬٠٠٠ people fled.", "٢٥٬٠٠٠", 25000.0),
+        ("Some ۱۲۳ people were killed.", "۱۲۳", 123.0),
+        ("About ١٫٥ million fled.", "١٫٥ million", 1.5e6),
+    ],
+)
+def test_scientific_notation_and_arabic_indic_digits_are_numbers(text, number, value):
+    [found] = find_numbers(text)
+    assert (found.text, found.value) == (number, value)

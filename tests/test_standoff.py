@@ -90,7 +90,11 @@ def test_import_locates_sentences_and_keeps_no_text(tmp_path: Path) -> None:
     assert fled.sha256 == sentence_sha256(FLED["text"])
     number = fled.numbers[0]
     assert FLED["text"][number.start : number.end] == "2,500"
-    assert (number.role, number.qualifier, number.high) == ("displaced", "at_least", None)
+    assert (number.role, number.quantity.qualifier, number.quantity.high) == (
+        "displaced",
+        "at_least",
+        None,
+    )
     assert (seized.start, seized.end, seized.annotator) == (0, 19, "E1")
     out = tmp_path / "annotations"
     counts, result, problems = write_annotations(out, report.records)

@@ -250,3 +250,20 @@ def test_empty_document_and_json_round_trip():
     doc = Doc(text).sentence(text, ["casualty"], [("12", "killed", AL, 12.0, "people")])
     summary = summarize(doc.sentences)
     assert DocumentSummary.from_dict(json.loads(json.dumps(summary.to_dict()))) == summary
+
+
+def test_at_least_25000_displaced_is_one_figure_with_25000_people_displaced():
+    from conflict_events.inference.decoding import TaggedSpan, spans_to_numbers
+
+    first, second = "At least 25,000 displaced.", "Some 25,000 people were displaced."
+    [a] = spans_to_numbers(first, [TaggedSpan(9, 15, "displaced", 0.9)])
+    [b] = spans_to_numbers(second, [TaggedSpan(5, 11, "displaced", 0.9)])
+    assert a.unit is None and b.unit == "people"  # "displaced" restates the role: no unit
+    offset = len(first) + 1
+    sentences = [
+        SentenceResult(first, 0, len(first), (), (a,)),
+        SentenceResult(second, offset, offset + len(second), (), (b.shifted(offset),)),
+    ]
+    [figure] = summarize(sentences).figures
+    assert figure.value == 25000 and figure.qualifier.value == "at_least"
+    assert [c.sentence for c in figure.citations] == [0, 1] and figure.unit == "people"

@@ -26,8 +26,10 @@ CASES = [
     ("[5] Palestinian children were hurt", "children"),
     ("the war displaced [13 million] Syrians", "Syrians"),
     ("[15] tanks were destroyed", "tanks"),
-    ("the attack left [27] dead and 61 wounded", "dead"),
-    ("the attack left 27 dead and [61] wounded.", "wounded"),
+    # A nominal adjective restates the role; it is no counted noun (issue 17).
+    ("the attack left [27] dead and 61 wounded", None),
+    ("the attack left 27 dead and [61] wounded.", None),
+    ("At least [25,000] displaced.", None),
     ("[five] of them died", None),
     ("a [40]-member delegation arrived", None),
     ("a [12]-year-old boy was killed", None),

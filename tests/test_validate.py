@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from conflict_events.inference.cli import main
+from conflict_events.cli import main
 from conflict_events.inference.labels import LabelSchema
 from conflict_events.inference.numbers import ParsedNumber, parse_span
 from conflict_events.training.records import Record
@@ -494,3 +494,25 @@ def test_cli_exit_codes_stats_and_minimums(tmp_path, capsys):
     bad.write_text("{}\n", encoding="utf-8")
     assert main(["data", "validate", "--no-normaliser", str(good), str(bad)]) == 1
     assert f"{bad}:1: field 'id' must be a non-empty string" in capsys.readouterr().out
+
+
+def test_csv_and_datasets_folders_are_read_like_train_reads_them(tmp_path, capsys):
+    from conflict_events.cli import main
+
+    csv_file = tmp_path / "mine.csv"
+    csv_file.write_text(
+        "text,casualty\nThree people were killed.,1\nCalm.,maybe\nAll quiet.,0\n", encoding="utf-8"
+    )
+    report = validate_files([csv_file])
+    assert [r.record.text for r in report.records] == ["Three people were killed.", "All quiet."]
+    assert [str(p) for p in report.problems] == [
+        f"{csv_file}:3: column 'casualty' must be 0 or 1, got 'maybe'"
+    ]
+    assert main(["data", "validate", str(csv_file)]) == 1
+    assert "malformed JSON" not in capsys.readouterr().out
+    datasets = pytest.importorskip("datasets")
+    folder = tmp_path / "ds"
+    datasets.Dataset.from_list(
+        [{"id": "a", "text": "Three people were killed.", "events": ["casualty"]}]
+    ).save_to_disk(str(folder))
+    assert [r.record.id for r in validate_files([folder]).records] == ["a"]

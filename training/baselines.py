@@ -36,6 +36,7 @@ from conflict_events.inference.labels import (
     LabelSchema,
 )
 from conflict_events.inference.numbers import NumberKind, find_numbers
+from conflict_events.inference.predictor import EVENTS, NUMBERS, SCORES
 from conflict_events.inference.results import EventScore, NumberMention, SentenceResult
 from conflict_events.inference.units import find_unit
 from conflict_events.training.records import Record
@@ -100,14 +101,11 @@ class KeywordBaseline:
 
     labels: LabelSchema = field(default_factory=LabelSchema.default)
     name: str = "keyword"
+    predicts: frozenset[str] = frozenset({EVENTS, NUMBERS})  # no probabilities
 
     def tag(self, sentences: Sequence[str]) -> list[SentenceResult]:
         """One :class:`SentenceResult` per sentence; event scores are 1.0 (rules are sure)."""
         return [self._tag_one(text) for text in sentences]
-
-    def predict_proba(self, sentences: Sequence[str]) -> None:
-        """Rules give no probabilities (no calibration to measure)."""
-        return None
 
     def _tag_one(self, text: str) -> SentenceResult:
         numbers = [n for n in self.numbers(text) if n.role in self.labels.number_roles]
@@ -204,6 +202,7 @@ class TfidfBaseline:
     threshold: float = 0.5
     c: float = 4.0  # inverse regularisation strength of each logistic regression
     name: str = "tfidf-lr"
+    predicts: frozenset[str] = frozenset({EVENTS, SCORES})  # no numbers
     notes: dict[str, str] = field(default_factory=dict)  # label -> why it got no classifier
 
     def fit(self, records: Sequence[Record]) -> TfidfBaseline:

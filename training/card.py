@@ -16,6 +16,7 @@ import argparse
 import json
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,16 +94,43 @@ def _variant_rows(name: str, metrics: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _dev_section(results: dict[str, Any] | None) -> list[str]:
+    """The dev scores ``train`` wrote, for a folder not yet run through ``evaluate``."""
+    if not results or not results.get("dev"):
+        return []
+    keys = ["macro_f1", "micro_f1", "number_f1"]
+    rows = [
+        [name, *[fmt(s.get(k)) for k in keys], str(s.get("n"))]
+        for name, s in results["dev"].items()
+    ]
+    return [
+        "Dev records (used for early stopping and threshold tuning, so optimistic; run "
+        "`conflict-events evaluate` on a test split for honest figures):",
+        "",
+        markdown_table(["dev records", *keys, "n"], rows),
+        "",
+    ]
+
+
 def render_card(
-    model_dir: Path, variant_dirs: list[Path] = (), learning_curve: Path | None = None
+    model_dir: Path,
+    variant_dirs: Sequence[Path] = (),
+    learning_curve: Path | None = None,
+    sources: list[tuple[str, str, int]] | None = None,
 ) -> str:
+    """The card of a model folder, from its files; ``variant_dirs``: other models to compare with
+    (not shipped); ``learning_curve``: a markdown table included as is; ``sources``: (source,
+    licence, records) rows of the training data."""
     config = ModelConfig.load(model_dir)
     args = _load(model_dir / "training_args.json") or {}
     metrics = _load(model_dir / "report" / "metrics.json")
     external = _load(model_dir / "report" / "external.json")
     export = _load(model_dir / "export_report.json")
     labels = config.labels
-    sources = training_sources(args.get("train", []))
+    if sources is None:
+        sources = (_load(model_dir / "eval_results.json") or {}).get("train_sources")
+    if sources is None:
+        sources = training_sources(args.get("train", []))
     lines = [
         f"# conflict-events model: `{model_dir.name}`",
         "",
@@ -120,8 +148,8 @@ def render_card(
         "",
         "## Training data",
         "",
-        "Recipe: `bash recipes/build.sh` (`recipes/default.json`); training arguments are in "
-        "`training_args.json`.",
+        "Training arguments are in `training_args.json` (`conflict-events train --config "
+        "training_args.json` reruns them); the shipped model's recipe is `bash recipes/build.sh`.",
         "",
         markdown_table(
             ["source", "licence", "records"], [[s, lic, str(n)] for s, lic, n in sources]
@@ -130,6 +158,8 @@ def render_card(
         "## Evaluation",
         "",
     ]
+    if not metrics:
+        lines += _dev_section(_load(model_dir / "eval_results.json"))
     if metrics:
         lines += [
             "Reproduce: `" + metrics["settings"]["command"] + "`",
@@ -158,9 +188,12 @@ def render_card(
         for folder, variant in compared:
             rows += _variant_rows(folder.name, variant)
             base = ModelConfig.load(folder).base_model
-            trained = _load(folder / "training_args.json") or {}
-            sources = sorted({s for s, _, _ in training_sources(trained.get("train", []))})
-            notes.append(f"- `{folder.name}`: {base}; trained on {', '.join(sources)}")
+            rows_of = (_load(folder / "eval_results.json") or {}).get("train_sources")
+            if rows_of is None:
+                trained = _load(folder / "training_args.json") or {}
+                rows_of = training_sources(trained.get("train", []))
+            names = sorted({row[0] for row in rows_of})
+            notes.append(f"- `{folder.name}`: {base}; trained on {', '.join(names)}")
         lines += [
             "## Beside other models of the recipe (not shipped)",
             "",
@@ -203,6 +236,22 @@ def render_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def write_card(model_dir: Path, sources: list[tuple[str, str, int]] | None = None) -> Path:
+    """Write ``README.md`` (the card) into a model folder; ``train`` calls it for every run.
+
+    ``sources`` are also kept in ``eval_results.json`` (``train_sources``), so a later card
+    (after ``evaluate``) lists the same data without re-reading it.
+    """
+    results_file = model_dir / "eval_results.json"
+    results = _load(results_file)
+    if sources is not None and results is not None:
+        results["train_sources"] = [list(row) for row in sources]
+        results_file.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    path = model_dir / "README.md"
+    path.write_text(render_card(model_dir, sources=sources), encoding="utf-8")
+    return path
 
 
 def ship(model_dir: Path, dest: Path) -> Path:

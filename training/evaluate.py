@@ -30,6 +30,7 @@ import numpy as np
 
 from conflict_events.inference.decoding import decide_events
 from conflict_events.inference.labels import LabelError, LabelSchema
+from conflict_events.inference.predictor import NUMBERS, SCORES, Predictor, check_predictor
 from conflict_events.inference.results import SentenceResult
 from conflict_events.training.metrics import (
     bootstrap_counts_ci,
@@ -46,7 +47,7 @@ from conflict_events.training.metrics import (
     reliability_bins,
     scored_numbers,
 )
-from conflict_events.training.records import JsonlReader, Record
+from conflict_events.training.records import Record
 
 SYSTEM_DESCRIPTIONS = {
     "model": "the model's event head alone (tag(reconcile=False))",
@@ -68,19 +69,16 @@ class EvalFile:
 
 
 def read_eval_file(path: str | Path, labels: LabelSchema) -> EvalFile:
-    """Read a records JSONL (or a CSV with 0/1 label columns) for scoring.
+    """Read records for scoring: JSONL, CSV with 0/1 label columns, or a ``datasets`` folder.
 
     Bad lines and records with labels the model does not know are listed as ``file:line``
     problems, left out and reported; the other records are scored.
     """
-    from conflict_events.training.inputs import read_csv
+    from conflict_events.training.inputs import RecordReader
 
     path = Path(path)
     out = EvalFile(path, path.stem, _slug(path.stem))
-    if path.suffix.lower() == ".csv":
-        out.records = read_csv(path, labels)
-        return out
-    reader = JsonlReader(path)
+    reader = RecordReader(path, labels)
     for lineno, record in reader:
         try:
             labels.check_events(record.events, f"{path}:{lineno}")
@@ -124,7 +122,9 @@ def score_system(
     out: dict[str, Any] = {
         "events": events.to_dict(),
         "ci": {
-            "macro_f1": list(bootstrap_counts_ci(counts[:, scored], macro_f1, samples, seed)),
+            "macro_f1": list(bootstrap_counts_ci(counts[:, scored], macro_f1, samples, seed))
+            if scored
+            else None,
             "micro_f1": list(bootstrap_counts_ci(counts, micro_f1, samples, seed)),
         },
         "ece": None,
@@ -222,46 +222,99 @@ def model_results(
     return probs, plain, reconciled
 
 
-def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run every system on every file; return the metrics and the model's errors."""
-    from conflict_events.inference.tagger import EventTagger
+@dataclass(frozen=True)
+class EvalReport:
+    """What :func:`evaluate` measured: one section per file, one row per system in each.
 
-    tagger = EventTagger.from_pretrained(
-        args.model, backend=args.backend, threads=args.threads, batch_size=args.batch_size
-    )
-    labels: LabelSchema = tagger.labels
-    default_system = "model+reconcile" if tagger.config.reconcile else "model"
-    baselines: list[Any] = []
-    baseline_info: dict[str, Any] = {}
-    if args.baselines:
-        from conflict_events.training.baselines import KeywordBaseline, TfidfBaseline
+    ``sections[i]["systems"][name]`` holds that system's figures on file i (events, CIs, ECE,
+    numbers, confusion); ``sections[i]["labels"]`` are the labels every row's macro average is
+    over, ``sections[i]["unsupported_labels"]`` those with no gold instance (reported n/a).
+    ``to_dict()`` is the ``metrics.json`` of ``conflict-events evaluate --report``.
+    """
 
-        keyword = KeywordBaseline(labels)
-        baselines.append(keyword)
-        baseline_info[keyword.name] = {"description": SYSTEM_DESCRIPTIONS["keyword"]}
-        if args.train:
-            from conflict_events.training.inputs import load_inputs
+    sections: tuple[dict[str, Any], ...]
+    systems: dict[str, dict[str, Any]]  # name -> description, what it predicts
+    settings: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] | None = None  # the model's path, labels, thresholds (CLI)
+    errors: tuple[dict[str, Any], ...] = ()  # the first system's errors, per record
 
-            train = [e.record for e in load_inputs(args.train, labels)]
-            tfidf = TfidfBaseline(labels).fit(train)
-            baselines.append(tfidf)
-            baseline_info[tfidf.name] = {
-                "description": SYSTEM_DESCRIPTIONS["tfidf-lr"] + f"; trained on {len(train)} "
-                f"records of {', '.join(args.train)}",
-                "notes": tfidf.notes,
-            }
-        else:
-            baseline_info["tfidf-lr"] = {"description": "skipped: needs --train FILE"}
-            print("note: the TF-IDF baseline needs --train FILE; skipped", file=sys.stderr)
+    def to_dict(self) -> dict[str, Any]:
+        baselines = {k: v for k, v in self.systems.items() if not k.startswith("model")}
+        return {
+            "model": self.model,
+            "settings": self.settings,
+            "systems": self.systems,
+            "baselines": baselines,
+            "sections": list(self.sections),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], errors: Sequence[dict[str, Any]] = ()) -> EvalReport:
+        return cls(
+            sections=tuple(data["sections"]),
+            systems=dict(data.get("systems", {})),
+            settings=dict(data.get("settings", {})),
+            model=data.get("model"),
+            errors=tuple(errors),
+        )
+
+    def table(self) -> str:
+        """Every section's headline table, as aligned plain text."""
+        from conflict_events.training.report import format_table
+
+        return "\n\n".join(
+            f"== {s['name']} ({s['file']}): {s['n']} records ==\n{format_table(s)}"
+            for s in self.sections
+        )
+
+    def __str__(self) -> str:
+        return self.table()
+
+
+def evaluate(
+    system: Predictor | Sequence[Predictor],
+    files: Sequence[str | Path] | str | Path,
+    samples: int = 1000,
+    seed: int = 0,
+    settings: dict[str, Any] | None = None,
+) -> EvalReport:
+    """Score one system (or several, side by side) on labelled files; see :class:`EvalReport`.
+
+    A system follows :class:`~conflict_events.inference.predictor.Predictor`: numbers are scored
+    only for one that predicts them, calibration only for one that gives scores. Systems must
+    share their event labels: every row of a table is averaged over the same labels (those some
+    record annotated and that have a gold instance in the file). ``files``: JSONL, CSV or
+    ``datasets`` folders (anything ``train`` reads); each is its own section. Errors (false
+    positives and negatives, number errors) are collected for the first system.
+
+    >>> from conflict_events.training.baselines import KeywordBaseline
+    >>> evaluate(KeywordBaseline(), ["data/corpus/test.jsonl"]).sections[0]["n"]  # doctest: +SKIP
+    350
+    """
+    systems = [check_predictor(x) for x in ([system] if hasattr(system, "tag") else system)]
+    if not systems:
+        raise ValueError("no system to evaluate")
+    labels: LabelSchema = systems[0].labels
+    for other in systems[1:]:
+        if tuple(other.labels.event_labels) != tuple(labels.event_labels):
+            raise ValueError(
+                f"systems predict different labels: {systems[0].name} "
+                f"{list(labels.event_labels)}, {other.name} {list(other.labels.event_labels)}; "
+                "their macro averages would not be comparable"
+            )
+    names = [x.name for x in systems]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two systems share a name: {names}")
+    paths = [files] if isinstance(files, (str, Path)) else list(files)
 
     sections, errors = [], []
     seen: dict[str, int] = {}
     # Files of the same name in different folders ("corpus/test", "realtext-all/test") are
     # named with their folder.
     folders: dict[str, set[str]] = {}
-    for path in args.data:
+    for path in paths:
         folders.setdefault(Path(path).stem, set()).add(str(Path(path).parent))
-    for path in args.data:
+    for path in paths:
         data = read_eval_file(path, labels)
         if len(folders[data.path.stem]) > 1:
             data.name = f"{data.path.parent.name}/{data.path.stem}"
@@ -280,24 +333,23 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, A
         records = data.records
         texts = [r.text for r in records]
         print(f"{data.path}: tagging {len(texts)} records ...", file=sys.stderr)
-        probs, plain, reconciled = model_results(tagger, texts)
-        common = {"samples": args.bootstrap, "seed": args.seed}
-        systems = {
-            "model": score_system(records, plain, labels, probs, **common),
-            "model+reconcile": score_system(records, reconciled, labels, probs, **common),
-        }
-        for baseline in baselines:
-            results = baseline.tag(texts)
-            systems[baseline.name] = score_system(
-                records, results, labels, baseline.predict_proba(texts),
-                predicts_numbers=baseline.name == "keyword", **common,
+        scores: dict[str, Any] = {}
+        for k, x in enumerate(systems):
+            probs = x.predict_proba(texts) if SCORES in x.predicts else None
+            results = x.tag(texts)
+            scores[x.name] = score_system(
+                records, results, labels, probs, predicts_numbers=NUMBERS in x.predicts,
+                samples=samples, seed=seed,
             )  # fmt: skip
-        for name, system in systems.items():
-            system["description"] = SYSTEM_DESCRIPTIONS.get(name, name)
-        default_results = reconciled if default_system == "model+reconcile" else plain
-        section_errors = collect_errors(data.name, records, default_results, probs, labels)
+            scores[x.name]["description"] = SYSTEM_DESCRIPTIONS.get(x.name, x.name)
+            if k == 0:
+                probs_for_errors = probs if probs is not None else np.zeros((len(records), 0))
+                section_errors = collect_errors(
+                    data.name, records, results, probs_for_errors, labels
+                )
         errors += section_errors
         known = [r.known_labels for r in records]
+        first = scores[systems[0].name]["events"]
         sections.append(
             {
                 "name": data.name,
@@ -305,30 +357,78 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, A
                 "file": str(data.path),
                 "n": len(records),
                 "problems": data.problems,
-                "labels": label_scope(labels.event_labels, known),
+                "labels": list(first["scored_labels"]),
+                "unsupported_labels": list(first["unsupported_labels"]),
                 "roles": label_scope(labels.number_roles, known),
-                "default_system": default_system,
+                "default_system": systems[0].name,
                 "errors": len(section_errors),
-                "systems": systems,
+                "systems": scores,
             }
         )
-    metrics = {
-        "model": {
-            "path": str(tagger.path),
-            "backend": args.backend,
-            "labels": labels.to_dict(),
-            "thresholds": {x: tagger.config.threshold(x) for x in labels.event_labels},
-            "reconcile": tagger.config.reconcile,
-        },
-        "settings": {
-            "command": _command(args),
-            "bootstrap_samples": args.bootstrap,
-            "seed": args.seed,
-        },
-        "baselines": baseline_info,
-        "sections": sections,
+    described = {
+        x.name: {
+            "description": SYSTEM_DESCRIPTIONS.get(x.name, x.name),
+            "predicts": sorted(x.predicts),
+        }
+        for x in systems
     }
-    return metrics, errors
+    return EvalReport(
+        tuple(sections),
+        described,
+        {"bootstrap_samples": samples, "seed": seed, **(settings or {})},
+        errors=tuple(errors),
+    )
+
+
+def evaluate_command(args: argparse.Namespace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """``conflict-events evaluate``: the model (with and without the reconciliation rule) and,
+    with ``--baselines``, the baselines; returns ``metrics.json``'s content and the errors.
+    """
+    from conflict_events.inference.tagger import EventTagger
+
+    tagger = EventTagger.from_pretrained(
+        args.model, backend=args.backend, threads=args.threads, batch_size=args.batch_size
+    )
+    labels: LabelSchema = tagger.labels
+    shipped = tagger.with_reconcile(tagger.config.reconcile)
+    other = tagger.with_reconcile(not tagger.config.reconcile)
+    systems: list[Any] = [shipped, other]  # the shipped behaviour first: its errors are listed
+    notes: dict[str, dict[str, Any]] = {}
+    if args.baselines:
+        from conflict_events.training.baselines import KeywordBaseline, TfidfBaseline
+
+        systems.append(KeywordBaseline(labels))
+        if args.train:
+            from conflict_events.training.inputs import load_inputs
+
+            train = [e.record for e in load_inputs(args.train, labels)]
+            tfidf = TfidfBaseline(labels).fit(train)
+            systems.append(tfidf)
+            notes[tfidf.name] = {
+                "description": SYSTEM_DESCRIPTIONS["tfidf-lr"] + f"; trained on {len(train)} "
+                f"records of {', '.join(args.train)}",
+                "notes": tfidf.notes,
+            }
+        else:
+            notes["tfidf-lr"] = {"description": "skipped: needs --train FILE"}
+            print("note: the TF-IDF baseline needs --train FILE; skipped", file=sys.stderr)
+    report = evaluate(
+        systems, args.data, args.bootstrap, args.seed, settings={"command": _command(args)}
+    )
+    metrics = report.to_dict()
+    for section in metrics["sections"]:  # rows in a fixed order: model, model+reconcile, ...
+        order = ["model", "model+reconcile"] + [s.name for s in systems[2:]]
+        section["systems"] = {k: section["systems"][k] for k in order}
+    for name, info in notes.items():
+        metrics["baselines"][name] = {**metrics["baselines"].get(name, {}), **info}
+    metrics["model"] = {
+        "path": str(tagger.path),
+        "backend": args.backend,
+        "labels": labels.to_dict(),
+        "thresholds": {x: tagger.config.threshold(x) for x in labels.event_labels},
+        "reconcile": tagger.config.reconcile,
+    }
+    return metrics, list(report.errors)
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -349,8 +449,8 @@ def _command(args: argparse.Namespace) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model folder (default: the shipped model)")
     parser.add_argument("--data", nargs="+", required=True, metavar="FILE",
-                        help="labelled records (JSONL, or CSV with 0/1 label columns); "
-                        "each file is reported on its own")  # fmt: skip
+                        help="labelled records (JSONL, CSV with 0/1 label columns, or a "
+                        "`datasets` folder); each is reported on its own")  # fmt: skip
     parser.add_argument("--report", metavar="DIR",
                         help="write metrics.json, report.md, PNG plots and errors here")  # fmt: skip
     parser.add_argument("--baselines", action="store_true",
@@ -375,7 +475,7 @@ def run(args: argparse.Namespace) -> int:
     from conflict_events.training.report import format_table, write_report
 
     try:
-        metrics, errors = evaluate(args)
+        metrics, errors = evaluate_command(args)
     except (
         ModelFolderError,
         HeldOutError,

@@ -1,8 +1,14 @@
-"""Metrics as plain, documented functions (no hub downloads): events, numbers, calibration, CIs.
+"""Metrics (no hub downloads): events, numbers, calibration, CIs.
 
-Events are multi-label: each sentence × label decision counts. Numbers are matched as spans with
-a role, strictly (same start and end) or by overlap; value and qualifier accuracy are measured on
-the matched pairs.
+Events are multi-label: each sentence × label decision counts; precision, recall and F1 come from
+scikit-learn. Numbers are matched as spans with a role: strictly (same start and end; scored by
+seqeval over character-level BIO sequences) or by overlap; value and qualifier accuracy are
+measured on the matched pairs. Written by hand only what no library offers: the bootstrap
+intervals over sentences, the expected calibration error, overlap matching and the masks of
+``known_labels`` (each checked against a library in the tests).
+
+A label with no gold instance in the scored data has no recall and no F1: it is reported as n/a
+(``None``), never as 0, and macro averages leave it out, for every system alike.
 """
 
 from __future__ import annotations
@@ -18,36 +24,57 @@ from conflict_events.inference.results import NumberMention
 
 @dataclass(frozen=True)
 class PRF:
-    precision: float
-    recall: float
-    f1: float
+    """Precision, recall, F1 (``None``: n/a) with the counts behind them."""
+
+    precision: float | None
+    recall: float | None
+    f1: float | None
     support: int  # gold positives
     tp: int = 0
     fp: int = 0
     fn: int = 0
 
     @classmethod
+    def from_scores(cls, precision: float, recall: float, f1: float, tp: int, fp: int, fn: int):
+        """Scores a library computed, with n/a where they are undefined: recall and F1 without
+        gold support, precision without support or predictions (else 0 when nothing predicted).
+        """
+        support = tp + fn
+        return cls(
+            None if not support and not tp + fp else round(float(precision), 4),
+            round(float(recall), 4) if support else None,
+            round(float(f1), 4) if support else None,
+            support,
+            tp,
+            fp,
+            fn,
+        )
+
+    @classmethod
     def from_counts(cls, tp: int, fp: int, fn: int) -> PRF:
         """
         >>> PRF.from_counts(tp=3, fp=1, fn=2).f1
         0.6667
+        >>> PRF.from_counts(tp=0, fp=2, fn=0)  # no gold instance: recall and F1 are n/a
+        PRF(precision=0.0, recall=None, f1=None, support=0, tp=0, fp=2, fn=0)
         """
         p = tp / (tp + fp) if tp + fp else 0.0
         r = tp / (tp + fn) if tp + fn else 0.0
         f = 2 * p * r / (p + r) if p + r else 0.0
-        return cls(round(p, 4), round(r, 4), round(f, 4), tp + fn, tp, fp, fn)
+        return cls.from_scores(p, r, f, tp, fp, fn)
 
 
 @dataclass(frozen=True)
 class EventMetrics:
     per_label: dict[str, PRF]
     micro: PRF
-    macro_f1: float
+    macro_f1: float | None
     exact_match: float
     n: int
-    scored_labels: tuple[
-        str, ...
-    ] = ()  # labels some sentence's source annotated: macro averages these
+    # Labels some sentence's source annotated that have gold instances: macro averages these.
+    scored_labels: tuple[str, ...] = ()
+    # Labels in scope with no gold instance: reported as n/a.
+    unsupported_labels: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -103,19 +130,19 @@ def event_counts(
 
 
 def macro_f1(totals: np.ndarray) -> float:
-    """Mean per-label F1 of ``(labels, 3)`` tp/fp/fn totals (unrounded; for bootstraps).
+    """Mean per-label F1 of ``(labels, 3)`` tp/fp/fn totals (unrounded; the bootstrap statistic).
 
-    A label with no gold and no predicted instance has no F1 and is left out of the mean (as
-    scikit-learn does with ``zero_division=np.nan``): a bootstrap resample that happens to
-    draw no sentence of a rare label does not score it 0.
+    A label with no gold instance has no F1 and is left out of the mean, as in
+    :func:`event_metrics`: a bootstrap resample that happens to draw no sentence of a rare
+    label does not score it 0.
 
-    >>> macro_f1(np.array([[1, 1, 0], [0, 0, 0], [0, 0, 2]]))
+    >>> macro_f1(np.array([[1, 1, 0], [0, 3, 0], [0, 0, 2]]))
     0.3333333333333333
     """
     tp, fp, fn = np.asarray(totals, float).reshape(-1, 3).T
-    denom = 2 * tp + fp + fn
-    defined = denom > 0
-    return float((2 * tp[defined] / denom[defined]).mean()) if defined.any() else 0.0
+    defined = tp + fn > 0
+    f1 = 2 * tp[defined] / (2 * tp + fp + fn)[defined]
+    return float(f1.mean()) if defined.any() else 0.0
 
 
 def micro_f1(totals: np.ndarray) -> float:
@@ -134,11 +161,11 @@ def event_metrics(
     labels: Sequence[str],
     known: Sequence[Sequence[str] | None] | None = None,
 ) -> EventMetrics:
-    """Per-label, micro and macro P/R/F1 and the exact-match ratio of multi-label predictions.
+    """Per-label, micro and macro P/R/F1 (scikit-learn) and the exact-match ratio.
 
     ``known[i]``, when not None, restricts sentence i to the labels its source annotated. The
     macro average is over the labels of :func:`label_scope` (some sentence's source annotated
-    them) that have a gold or a predicted instance: other labels have no F1 to average.
+    them) that have a gold instance; the others are n/a.
 
     >>> m = event_metrics([["casualty"], [], ["casualty", "displacement"]],
     ...                   [["casualty"], ["casualty"], ["displacement"]],
@@ -149,19 +176,43 @@ def event_metrics(
     ...               [["casualty"]]).macro_f1
     1.0
     """
-    totals = event_counts(gold, pred, labels, known).sum(axis=0)
+    from sklearn.metrics import precision_recall_fscore_support
+
+    counts = event_counts(gold, pred, labels, known)
+    totals = counts.sum(axis=0)
+    mask = np.array(
+        [[x in _scope(labels, None if known is None else known[i]) for x in labels]
+         for i in range(len(gold))], dtype=bool,
+    ).reshape(len(gold), len(labels))  # fmt: skip
+    y_true = np.array([[x in g for x in labels] for g in gold], dtype=int).reshape(mask.shape)
+    y_pred = np.array([[x in p for x in labels] for p in pred], dtype=int).reshape(mask.shape)
+
+    def prf(true: np.ndarray, predicted: np.ndarray, counts: np.ndarray) -> PRF:
+        tp, fp, fn = map(int, counts)
+        if not len(true):
+            return PRF.from_scores(0.0, 0.0, 0.0, tp, fp, fn)
+        p, r, f, _ = precision_recall_fscore_support(
+            true, predicted, average="binary", pos_label=1, zero_division=0
+        )
+        return PRF.from_scores(p, r, f, tp, fp, fn)
+
+    per_label = {
+        label: prf(y_true[mask[:, j], j], y_pred[mask[:, j], j], totals[j])
+        for j, label in enumerate(labels)
+    }
+    micro = prf(y_true[mask], y_pred[mask], totals.sum(axis=0))
     exact = 0
     for i, (g, p) in enumerate(zip(gold, pred, strict=True)):
         scope = set(_scope(labels, None if known is None else known[i]))
         exact += set(g) & scope == set(p) & scope
-    per_label = {label: PRF.from_counts(*map(int, totals[j])) for j, label in enumerate(labels)}
-    micro = PRF.from_counts(*map(int, totals.sum(axis=0))) if labels else PRF.from_counts(0, 0, 0)
-    scored = label_scope(labels, known)
-    defined = [x for x in scored if per_label[x].tp + per_label[x].fp + per_label[x].fn]
-    macro = round(float(np.mean([per_label[x].f1 for x in defined])), 4) if defined else 0.0
+    in_scope_labels = label_scope(labels, known)
+    scored = tuple(x for x in in_scope_labels if per_label[x].support)
+    unsupported = tuple(x for x in in_scope_labels if not per_label[x].support)
+    macro = round(float(np.mean([per_label[x].f1 for x in scored])), 4) if scored else None
     return EventMetrics(
-        per_label, micro, macro, round(exact / max(len(gold), 1), 4), len(gold), tuple(scored)
-    )
+        per_label, micro, macro, round(exact / max(len(gold), 1), 4), len(gold), scored,
+        unsupported,
+    )  # fmt: skip
 
 
 NONE_LABEL = "(none)"
@@ -381,6 +432,42 @@ def number_counts(
     return out
 
 
+def char_bio(text_length: int, numbers: Sequence[NumberMention]) -> list[str]:
+    """One BIO tag per character: ``B-role`` on a number's first character, ``I-role`` on the rest.
+
+    Strict span + role matching is then exactly seqeval's entity matching.
+
+    >>> char_bio(6, [NumberMention("12", 2, 4, role="killed")])
+    ['O', 'O', 'B-killed', 'I-killed', 'O', 'O']
+    """
+    tags = ["O"] * text_length
+    for n in numbers:
+        tags[n.start] = f"B-{n.role}"
+        for k in range(n.start + 1, n.end):
+            tags[k] = f"I-{n.role}"
+    return tags
+
+
+def seqeval_scores(
+    gold: Sequence[Sequence[NumberMention]], pred: Sequence[Sequence[NumberMention]]
+) -> tuple[tuple[float, float, float], dict[str, tuple[float, float, float]]]:
+    """Strict span + role (precision, recall, F1), micro and per role, from seqeval.
+
+    Only the numbers given are scored (filter with :func:`scored_numbers` first).
+    """
+    from seqeval.metrics.sequence_labeling import precision_recall_fscore_support
+
+    y_true, y_pred = [], []
+    for g_row, p_row in zip(gold, pred, strict=True):
+        length = max([n.end for n in (*g_row, *p_row)] or [0]) + 1
+        y_true.append(char_bio(length, g_row))
+        y_pred.append(char_bio(length, p_row))
+    micro = precision_recall_fscore_support(y_true, y_pred, average="micro", zero_division=0)[:3]
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average=None, zero_division=0)
+    roles = sorted({n.role for row in (*gold, *pred) for n in row if n.role})
+    return micro, {role: (p[k], r[k], f[k]) for k, role in enumerate(roles)}
+
+
 def number_metrics(
     gold: Sequence[Sequence[NumberMention]],
     pred: Sequence[Sequence[NumberMention]],
@@ -403,9 +490,12 @@ def number_metrics(
     overlap_c = number_counts(gold, pred, known, strict=False).sum(axis=0)
     role_c = {r: [0, 0, 0] for r in roles}
     value_ok = qual_ok = unit_ok = matched = 0
+    scored_gold, scored_pred = [], []
     for i, (g_row, p_row) in enumerate(zip(gold, pred, strict=True)):
         scope = None if known is None else known[i]
         g_row, p_row = scored_numbers(g_row, scope), scored_numbers(p_row, scope)
+        scored_gold.append(g_row)
+        scored_pred.append(p_row)
         pairs = match_numbers(g_row, p_row, True)
         for role in roles:
             tp = sum(1 for gi, _ in pairs if g_row[gi].role == role)
@@ -422,10 +512,11 @@ def number_metrics(
     def ratio(x: int) -> float | None:
         return round(x / matched, 4) if matched else None
 
+    strict, per_role = seqeval_scores(scored_gold, scored_pred)
     return NumberMetrics(
-        strict=PRF.from_counts(*map(int, strict_c)),
-        overlap=PRF.from_counts(*map(int, overlap_c)),
-        per_role={r: PRF.from_counts(*role_c[r]) for r in roles},
+        strict=PRF.from_scores(*strict, *map(int, strict_c)),
+        overlap=PRF.from_counts(*map(int, overlap_c)),  # no library matches overlapping spans
+        per_role={r: PRF.from_scores(*per_role.get(r, (0.0, 0.0, 0.0)), *role_c[r]) for r in roles},
         value_accuracy=ratio(value_ok),
         qualifier_accuracy=ratio(qual_ok),
         unit_accuracy=ratio(unit_ok),

@@ -64,7 +64,7 @@ def prepare(
     data_dir: str | Path,
     *,
     licence: str = "permissive",
-    annotations: str | Path | None = "data/annotations",
+    annotations: str | Path | None = None,
     manifest: str | Path | None = None,
     converters: list[str] | None = None,
 ) -> Prepared:
@@ -168,10 +168,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="permissive",
         help="permissive (default): only text that may train the shipped model; all: research use",
     )
+    from conflict_events.training.standoff import checkout_annotations
+
     parser.add_argument(
         "--annotations",
-        default="data/annotations",
-        help="stand-off annotations folder or file (default data/annotations)",
+        default=checkout_annotations(),
+        help=f"stand-off annotations folder or file (default: the checkout's {checkout_annotations()})",
     )
     parser.add_argument("--manifest", help="held-out manifest (default: training/heldout.toml)")
     parser.add_argument(

@@ -9,8 +9,11 @@ A record is one sentence or short passage::
      "doc_id": "w-doc-0001", "source": "written", "known_labels": null, "licence": "Apache-2.0"}
 
 Number offsets are relative to ``text``. ``known_labels`` lists the event labels (and number
-roles) the record's source actually annotated; absent means all, so training masks the rest
-instead of treating them as negatives.
+roles) the record's source actually annotated, so training masks the rest instead of treating
+them as negatives. Absent means the schema the record was annotated under: the guideline's four
+labels and five roles, plus the labels its file uses (see
+:func:`~conflict_events.training.inputs.annotated_schema`): a label added later is not one
+of its negatives.
 
 >>> r = Record.from_dict({"id": "a", "text": "Five died.", "events": ["casualty"], "numbers": []})
 >>> Record.from_dict(r.to_dict()) == r
@@ -19,12 +22,15 @@ True
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from conflict_events.inference.jsonl import JsonLines, ReadProblem
 from conflict_events.inference.results import NumberMention, Qualifier
 
 NUMBER_FIELDS = ("start", "end", "text", "value", "low", "high", "qualifier", "role", "unit")
@@ -167,56 +173,6 @@ def json_schema() -> dict[str, Any]:
 
 
 @dataclass
-class ReadProblem:
-    """A line that could not be read as a record."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-@dataclass
-class JsonLines:
-    """Reads a JSONL file as ``(line_number, object)`` pairs, collecting ``file:line`` problems
-    (unreadable file, empty file, invalid UTF-8, malformed JSON) instead of stopping.
-    """
-
-    path: Path
-    problems: list[ReadProblem] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[tuple[int, Any]]:
-        path = Path(self.path)
-        try:
-            handle = path.open("rb")
-        except OSError as exc:
-            self.problems.append(ReadProblem(str(path), 0, f"cannot open: {exc.strerror}"))
-            return
-        with handle:
-            empty = True
-            for lineno, raw in enumerate(handle, start=1):
-                if not raw.strip():
-                    continue
-                empty = False
-                try:
-                    yield lineno, json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    self.problems.append(
-                        ReadProblem(str(path), lineno, f"invalid UTF-8 at byte {exc.start}")
-                    )
-                except json.JSONDecodeError as exc:
-                    self.problems.append(
-                        ReadProblem(
-                            str(path), lineno, f"malformed JSON: {exc.msg} (column {exc.colno})"
-                        )
-                    )
-            if empty:
-                self.problems.append(ReadProblem(str(path), 0, "file is empty"))
-
-
-@dataclass
 class JsonlReader(JsonLines):
     """Reads records from a JSONL file: ``(line_number, Record)`` pairs; bad lines land in
     :attr:`problems` as ``file:line`` messages and reading carries on.
@@ -247,3 +203,21 @@ def write_records(path: str | Path, records: list[Record] | Iterator[Record]) ->
             out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
             count += 1
     return count
+
+
+# --- `conflict-events data schema` ---------------------------------------------------------
+
+
+def add_schema_arguments(parser: argparse.ArgumentParser) -> None:
+    """``data schema [--out FILE]``."""
+    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    """Print (or write) the record format's JSON Schema, from ``records.json_schema()``."""
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0

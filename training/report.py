@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 DASH = "-"
+NA = "n/a"  # a figure that does not exist (a label with no gold instance), not a zero
 # Errors listed per (section, kind, label) in errors.md; errors.jsonl holds every one.
 DEFAULT_MAX_ERRORS = 25
 
@@ -238,22 +239,26 @@ def plot_reliability(section: dict[str, Any], path: Path) -> Path | None:
 
 
 def _per_label_table(section: dict[str, Any]) -> str:
+    """P/R/F1 per label and system; a label with no gold instance in the file is n/a."""
     header = ["label", "support"]
     names = list(section["systems"])
     for name in names:
         header += [f"{name} P", f"{name} R", f"{name} F1"]
     rows = []
-    for label in section["labels"]:
+    for label in [*section["labels"], *section.get("unsupported_labels", [])]:
         first = next(iter(section["systems"].values()))
         row = [label, str(first["events"]["per_label"][label]["support"])]
         for name in names:
             prf = section["systems"][name]["events"]["per_label"][label]
-            if prf["tp"] + prf["fp"] + prf["fn"] == 0:  # nothing gold, nothing predicted
-                row += [DASH, DASH, DASH]
-            else:
-                row += [fmt(prf["precision"]), fmt(prf["recall"]), fmt(prf["f1"])]
+            row += [NA if prf[k] is None else fmt(prf[k]) for k in ("precision", "recall", "f1")]
         rows.append(row)
-    return markdown_table(header, rows)
+    out = markdown_table(header, rows)
+    if section.get("unsupported_labels"):
+        out += (
+            f"\n\n{NA}: no gold instance of {', '.join(section['unsupported_labels'])} in this "
+            "file, so no recall or F1; macro averages (every row alike) leave it out."
+        )
+    return out
 
 
 def _numbers_tables(section: dict[str, Any]) -> str:
@@ -299,6 +304,8 @@ def _reconcile_line(section: dict[str, Any]) -> str:
         f"{label} {on['per_label'][label]['f1'] - off['per_label'][label]['f1']:+.3f}"
         for label in section["labels"]
     )
+    if on["macro_f1"] is None or off["macro_f1"] is None:
+        return ""
     return (
         f"**Reconciliation rule** (a role-tagged number reports its event): macro-F1 "
         f"{fmt(off['macro_f1'])} → {fmt(on['macro_f1'])} "

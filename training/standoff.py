@@ -21,7 +21,7 @@ Number offsets are relative to the sentence. :func:`join` reads the text back fr
 (``--data-dir``) and returns :class:`~conflict_events.training.records.Record` objects, checking
 each sentence's hash so that a changed corpus is reported, never silently mislabelled.
 
->>> n = StandoffNumber(9, 15, 25000.0, 25000.0, None, "at_least", "displaced", "civilians")
+>>> n = StandoffNumber(9, 15, Quantity(25000.0, 25000.0, None, "at_least"), "displaced", "civilians")
 >>> StandoffNumber.from_dict(n.to_dict()) == n
 True
 >>> sentence_sha256("Five died.")[:12]
@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from conflict_events.inference.labels import LabelError, LabelSchema
-from conflict_events.inference.results import NumberMention, Qualifier
-from conflict_events.training.records import ReadProblem, Record
+from conflict_events.inference.results import NumberMention, Quantity
+from conflict_events.training.records import JsonLines, ReadProblem, Record
 from conflict_events.training.sources import SourceDocument, SourceError, iter_documents
 
 STANDOFF_FIELDS = (
@@ -83,15 +83,13 @@ class StandoffNumber:
 
     start: int
     end: int
-    value: float | None
-    low: float | None
-    high: float | None
-    qualifier: str
+    quantity: Quantity
     role: str | None
     unit: str | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in STANDOFF_NUMBER_FIELDS}
+        return {"start": self.start, "end": self.end, **self.quantity.to_dict(),
+                "role": self.role, "unit": self.unit}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: Any) -> StandoffNumber:
@@ -106,45 +104,25 @@ class StandoffNumber:
             0 <= start < end
         ):
             raise StandoffError(f"number span [{start}, {end}) is not a non-empty integer span")
-        values = []
-        for key in ("value", "low", "high"):
-            value = data.get(key)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int | float)
-            ):
-                raise StandoffError(f"number field {key!r} must be a number or null")
-            values.append(None if value is None else float(value))
         try:
-            qualifier = Qualifier(data.get("qualifier") or "exact").value
-        except ValueError:
-            raise StandoffError(f"unknown qualifier {data.get('qualifier')!r}") from None
+            quantity = Quantity.from_dict(data, strict=True)
+        except ValueError as exc:
+            raise StandoffError(str(exc).replace("field", "number field", 1)) from None
         for key in ("role", "unit"):
             if data.get(key) is not None and not isinstance(data[key], str):
                 raise StandoffError(f"number field {key!r} must be a string or null")
-        return cls(start, end, *values, qualifier, data.get("role"), data.get("unit"))
+        return cls(start, end, quantity, data.get("role"), data.get("unit"))
 
     @classmethod
     def from_mention(cls, mention: NumberMention) -> StandoffNumber:
-        return cls(
-            mention.start,
-            mention.end,
-            mention.value,
-            mention.low,
-            mention.high,
-            mention.qualifier.value,
-            mention.role,
-            mention.unit,
-        )
+        return cls(mention.start, mention.end, mention.quantity, mention.role, mention.unit)
 
     def to_mention(self, sentence: str) -> NumberMention:
         return NumberMention(
             text=sentence[self.start : self.end],
             start=self.start,
             end=self.end,
-            value=self.value,
-            low=self.low,
-            high=self.high,
-            qualifier=Qualifier(self.qualifier),
+            **{k: getattr(self.quantity, k) for k in ("value", "low", "high", "qualifier")},
             role=self.role,
             unit=self.unit,
         )
@@ -401,25 +379,14 @@ def _check_labels(record: Record, schema: LabelSchema, where: str) -> None:
 
 def read_standoff(path: str | Path) -> tuple[list[tuple[int, StandoffRecord]], list[ReadProblem]]:
     """The records of a stand-off JSONL file with their line numbers, and the bad lines."""
-    path = Path(path)
+    lines = JsonLines(Path(path))
     records: list[tuple[int, StandoffRecord]] = []
-    problems: list[ReadProblem] = []
-    try:
-        lines = path.read_bytes().splitlines()
-    except OSError as exc:
-        return [], [ReadProblem(str(path), 0, f"cannot open: {exc.strerror}")]
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
+    for number, data in lines:
         try:
-            records.append((number, StandoffRecord.from_dict(json.loads(raw.decode("utf-8")))))
-        except UnicodeDecodeError as exc:
-            problems.append(ReadProblem(str(path), number, f"invalid UTF-8 at byte {exc.start}"))
-        except json.JSONDecodeError as exc:
-            problems.append(ReadProblem(str(path), number, f"malformed JSON: {exc.msg}"))
+            records.append((number, StandoffRecord.from_dict(data)))
         except StandoffError as exc:
-            problems.append(ReadProblem(str(path), number, str(exc)))
-    return records, problems
+            lines.problems.append(ReadProblem(str(path), number, str(exc)))
+    return records, sorted(lines.problems, key=lambda p: p.line)
 
 
 def standoff_files(location: str | Path) -> list[Path]:
@@ -571,12 +538,23 @@ def join(
 # --- command line -------------------------------------------------------------------------
 
 
+def checkout_annotations() -> Path:
+    """``data/annotations`` of the checkout this code runs from (found from this file, not from
+    the working directory); an installed copy has none, and its commands then need the flag.
+    """
+    return Path(__file__).resolve().parents[1] / "data" / "annotations"
+
+
 def add_import_arguments(parser: argparse.ArgumentParser) -> None:
     """``data import-drafts DRAFT... --data-dir DIR --out DIR [--replace]``."""
     parser.add_argument("drafts", nargs="+", metavar="DRAFT", help="draft JSONL files")
     parser.add_argument("--data-dir", required=True, help="folder holding the public corpora")
+    default = checkout_annotations()
     parser.add_argument(
-        "--out", default="data/annotations", help="stand-off folder (default data/annotations)"
+        "--out",
+        default=default if default.parent.is_dir() else None,
+        required=not default.parent.is_dir(),
+        help=f"stand-off folder (default: the checkout's {default})",
     )
     parser.add_argument(
         "--replace",
@@ -623,20 +601,6 @@ def run_join(args: argparse.Namespace) -> int:
     count = write_records(args.out, result.records)
     print(f"{args.out}: {count} records, {len(result.problems)} problems")
     return 1 if result.problems else 0
-
-
-class ImportCommand:
-    """``conflict-events data import-drafts`` (for the ``data`` dispatcher)."""
-
-    add_arguments = staticmethod(add_import_arguments)
-    run = staticmethod(run_import)
-
-
-class JoinCommand:
-    """``conflict-events data join`` (for the ``data`` dispatcher)."""
-
-    add_arguments = staticmethod(add_join_arguments)
-    run = staticmethod(run_join)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,7 +29,8 @@ from typing import Any
 
 from conflict_events.inference.labels import LabelError, LabelSchema
 from conflict_events.inference.results import NumberMention, Qualifier
-from conflict_events.training.records import JsonlReader, ReadProblem, Record
+from conflict_events.training.inputs import RecordReader
+from conflict_events.training.records import ReadProblem, Record
 
 NEAR_DUPLICATE_JACCARD = 0.8
 SHINGLE_WORDS = 3
@@ -383,7 +384,8 @@ def validate_files(
     schema = schema or LabelSchema.default()
     report = ValidationReport()
     for path in paths:
-        reader = JsonlReader(Path(path))
+        # JSONL, CSV or a `datasets` folder: whatever `train` and `evaluate` read
+        reader = RecordReader(Path(path), schema)
         for line, record in reader:
             report.records.append(Located(str(path), line, record))
             for message in check_record(record, schema, normaliser):

@@ -285,3 +285,51 @@ __all__ = [
     "unique_ids",
     "whole_text",
 ]
+
+
+def read_json(path: Path) -> Any:
+    """The JSON document at ``path`` (which must exist); malformed JSON names the file and line."""
+    import json
+
+    path = require_file(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+
+
+def read_json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """``(line, object)`` per line of a JSONL file (one reader for every JSONL in the project:
+    :class:`~conflict_events.training.records.JsonLines`); the first bad line is an error.
+    """
+    from conflict_events.inference.jsonl import JsonLines
+
+    lines = JsonLines(require_file(path))
+    for item in lines:
+        if lines.problems:
+            break
+        yield item
+    if lines.problems:
+        raise SourceError(str(lines.problems[0]))
+
+
+def document(
+    source: str,
+    doc_id: str,
+    text: str,
+    meta: dict[str, Any] | None = None,
+    licence: str | None = None,
+    permissive: bool | None = None,
+) -> SourceDocument:
+    """A document of a registered source, its licence and permissiveness from :data:`SOURCES`
+    (``licence``/``permissive`` override them where a corpus licenses documents one by one).
+    """
+    info = SOURCES[source]
+    return SourceDocument(
+        source,
+        doc_id,
+        text,
+        info.licence if licence is None else licence,
+        info.permissive if permissive is None else permissive,
+        dict(meta or {}),
+    )

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from conflict_events.training.records import Record
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
+    document,
     source_folder,
     unique_ids,
 )
@@ -31,17 +31,14 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
 
 
 def _read(path: Path) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for line, row in read_csv_rows(path, delimiter="\t"):
         assert isinstance(row, dict)
         if not row["id"].strip() or not row["EventSnippet"].strip():
             raise SourceError(f"{path}:{line}: empty id or snippet")
-        yield SourceDocument(
-            source=NAME,
+        yield document(
+            NAME,
             doc_id=row["id"].strip(),
             text=row["EventSnippet"],
-            licence=info.licence,
-            permissive=info.permissive,
             meta={"subtype": row["SubType"].strip(), "line": line},
         )
 

@@ -13,15 +13,14 @@ MUC-4 text is upper-case with hard line wraps.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
-    require_file,
+    document,
+    read_json,
     source_folder,
     unique_ids,
 )
@@ -36,11 +35,6 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
     return unique_ids(_read(source_folder(data_dir, NAME) / "data"))
 
 
-def _doc(doc_id: str, text: str, meta: dict) -> SourceDocument:
-    info = SOURCES[NAME]
-    return SourceDocument(NAME, doc_id, text, info.licence, info.permissive, meta)
-
-
 def _read(root: Path) -> Iterator[SourceDocument]:
     for split in SPLITS:
         path = root / "satp_relevant" / f"{split}.tsv"
@@ -48,19 +42,17 @@ def _read(root: Path) -> Iterator[SourceDocument]:
             assert isinstance(row, list)
             if len(row) != 5 or any(x not in ("0", "1") for x in row[1:]):
                 raise SourceError(f"{path}:{line}: expected text and four 0/1 label columns")
-            yield _doc(
+            yield document(
+                NAME,
                 f"satp_relevant/{split}.tsv#{line}",
                 row[0],
                 {"part": "satp_relevant", "split": split, "labels": [int(x) for x in row[1:]]},
             )
     for split in SPLITS:
-        path = require_file(root / "muc4" / f"{split}.json")
-        try:
-            entries = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+        entries = read_json(root / "muc4" / f"{split}.json")
         for key, entry in entries.items():
-            yield _doc(
+            yield document(
+                NAME,
                 f"muc4/{key}",
                 entry["doc"],
                 {"part": "muc4", "split": split, "roles": entry.get("roles", {})},

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
+    document,
     source_folder,
     unique_ids,
 )
@@ -30,7 +30,6 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
 
 
 def _read(root: Path) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         path = folder / f"{folder.name}-tweets_labeled.csv"
         for line, row in read_csv_rows(path):
@@ -38,12 +37,10 @@ def _read(root: Path) -> Iterator[SourceDocument]:
             tweet_id = row["Tweet ID"].strip()
             if not tweet_id or not row["Tweet Text"].strip():
                 raise SourceError(f"{path}:{line}: empty tweet id or text")
-            yield SourceDocument(
-                source=NAME,
+            yield document(
+                NAME,
                 doc_id=f"{folder.name}/{tweet_id}",
                 text=row["Tweet Text"],
-                licence=info.licence,
-                permissive=info.permissive,
                 meta={
                     "crisis": folder.name,
                     "information_source": row["Information Source"],

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.records import Record
-from conflict_events.training.sources import SOURCES, SourceDocument, source_folder, unique_ids
+from conflict_events.training.sources import SourceDocument, document, source_folder, unique_ids
 from conflict_events.training.sources.mapping import Skipped, looks_english, passage_record
 from conflict_events.training.sources.tables import read_csv_rows
 
@@ -28,19 +28,16 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
 
 
 def _read(root: Path) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for name in FILES:
         for line, row in read_csv_rows(root / name):
             assert isinstance(row, dict)
             text = row["message"]
             if not text.strip():
                 continue
-            yield SourceDocument(
-                source=NAME,
+            yield document(
+                NAME,
                 doc_id=f"{row['split']}/{row['id']}",
                 text=text,
-                licence=info.licence,
-                permissive=info.permissive,
                 meta={
                     "file": name,
                     "line": line,

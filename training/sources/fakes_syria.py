@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.records import Record
-from conflict_events.training.sources import SOURCES, SourceDocument, source_folder, unique_ids
+from conflict_events.training.sources import SourceDocument, document, source_folder, unique_ids
 from conflict_events.training.sources.mapping import (
     Skipped,
     Span,
@@ -50,17 +50,14 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
 
 
 def _read(path: Path) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for line, row in read_csv_rows(path):
         assert isinstance(row, dict)
         if not row["article_content"].strip():
             continue
-        yield SourceDocument(
-            source=NAME,
+        yield document(
+            NAME,
             doc_id=row["unit_id"].strip(),
             text=row["article_content"],
-            licence=info.licence,
-            permissive=info.permissive,
             meta={"line": line, **{c: row[c] for c in META_COLUMNS}},
         )
 

@@ -9,7 +9,6 @@ prefix names the annotator(s)). ``meta["annotations"]`` holds the ground-truth l
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +16,10 @@ from pathlib import Path
 from conflict_events.inference.numbers import NumberKind, parse_span
 from conflict_events.training.records import Record
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
+    document,
+    read_json,
     source_folder,
     unique_ids,
 )
@@ -44,21 +44,15 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
 
 
 def _read(texts: Path, truth: Path) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for path in sorted(texts.glob("*.txt")):
         annotations = []
         gold = truth / f"{path.name}.json"
         if gold.is_file():
-            try:
-                annotations = json.loads(gold.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise SourceError(f"{gold}:{exc.lineno}: malformed JSON: {exc.msg}") from None
-        yield SourceDocument(
-            source=NAME,
+            annotations = read_json(gold)
+        yield document(
+            NAME,
             doc_id=path.stem,
             text=path.read_text(encoding="utf-8"),
-            licence=info.licence,
-            permissive=info.permissive,
             meta={"has_ground_truth": gold.is_file(), "annotations": annotations},
         )
 

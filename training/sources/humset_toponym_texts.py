@@ -7,15 +7,14 @@ annotations are not kept (the project does not use them).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
-    require_file,
+    document,
+    read_json,
     source_folder,
     unique_ids,
 )
@@ -25,24 +24,18 @@ NAME = "humset_toponym_texts"
 
 def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
     """Every document, in file order."""
-    path = require_file(source_folder(data_dir, NAME) / "toponym_annotations.json")
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    path = source_folder(data_dir, NAME) / "toponym_annotations.json"
+    entries = read_json(path)
     return unique_ids(_read(path, entries))
 
 
 def _read(path: Path, entries: list) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for index, entry in enumerate(entries):
         if not isinstance(entry.get("text"), str) or "lead_id" not in entry:
             raise SourceError(f"{path}: entry {index} has no lead_id or text")
-        yield SourceDocument(
-            source=NAME,
+        yield document(
+            NAME,
             doc_id=str(entry["lead_id"]),
             text=entry["text"],
-            licence=info.licence,
-            permissive=info.permissive,
             meta={"url": entry.get("source")},
         )

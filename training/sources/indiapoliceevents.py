@@ -16,9 +16,9 @@ from pathlib import Path
 
 from conflict_events.training.records import Record
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
+    document,
     source_folder,
     unique_ids,
 )
@@ -46,7 +46,6 @@ def _read(path: Path) -> Iterator[SourceDocument]:
                 f"{path}:{line}: sent_id {row['sent_id']!r} is not an integer"
             ) from None
         docs.setdefault(row["doc_id"].strip(), []).append((sent_id, line, row))
-    info = SOURCES[NAME]
     for doc_id, rows in docs.items():
         rows.sort(key=lambda item: item[0])
         text = ""
@@ -64,12 +63,10 @@ def _read(path: Path) -> Iterator[SourceDocument]:
             sentences.append(
                 {"start": start, "end": end, "sent_id": sent_id, "line": line, "labels": labels}
             )
-        yield SourceDocument(
-            source=NAME,
+        yield document(
+            NAME,
             doc_id=doc_id,
             text=text,
-            licence=info.licence,
-            permissive=info.permissive,
             meta={"sentences": sentences},
         )
 

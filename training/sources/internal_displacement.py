@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.records import Record
-from conflict_events.training.sources import SOURCES, SourceDocument, source_folder, unique_ids
+from conflict_events.training.sources import SourceDocument, document, source_folder, unique_ids
 from conflict_events.training.sources.mapping import (
     Skipped,
     counts_in,
@@ -70,7 +70,6 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
 
 
 def _read(root: Path) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for name, (id_column, columns) in _COLUMNS.items():
         for row_number, row in read_xlsx_rows(root / name):
             fields = {key: row.get(column, "") for key, column in columns.items()}
@@ -78,12 +77,10 @@ def _read(root: Path) -> Iterator[SourceDocument]:
             if not text:
                 continue
             row_id = row[id_column] if id_column else str(row_number)
-            yield SourceDocument(
-                source=NAME,
+            yield document(
+                NAME,
                 doc_id=f"{name}#{row_id}",
                 text=text,
-                licence=info.licence,
-                permissive=info.permissive,
                 meta={"file": name, "row": row_number, **fields},
             )
 

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from conflict_events.inference.numbers import NumberKind, ParsedNumber, find_numbers, parse_span
-from conflict_events.inference.results import Qualifier
 from conflict_events.training.records import Record
 from conflict_events.training.sources import SourceDocument
 from conflict_events.training.sources.sentences import document_sentences
@@ -35,14 +34,13 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Span:
-    """A number in document coordinates, with its labels."""
+    """A labelled number in document coordinates: where it is, its role and unit.
+
+    Its figure is not kept: :func:`sentence_record` reads it again inside the sentence.
+    """
 
     start: int
     end: int
-    value: float | None
-    low: float | None
-    high: float | None
-    qualifier: Qualifier
     role: str | None
     unit: str | None
 
@@ -169,16 +167,7 @@ def span_of(
     doc: SourceDocument, parsed: ParsedNumber, role: str | None, unit: str | None = None
 ) -> Span:
     """A :class:`Span` for a parsed number."""
-    return Span(
-        parsed.start,
-        parsed.end,
-        parsed.value,
-        parsed.low,
-        parsed.high,
-        parsed.qualifier,
-        role,
-        unit if unit else unit_after(doc.text, parsed.end),
-    )
+    return Span(parsed.start, parsed.end, role, unit if unit else unit_after(doc.text, parsed.end))
 
 
 _ENGLISH = frozenset("the of and to in were was have has is are from by for with people".split())

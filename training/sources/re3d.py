@@ -8,14 +8,14 @@ Online part is CC BY-NC and therefore not permissive. ``meta["quantities"]`` lis
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.sources import (
     SourceDocument,
     SourceError,
-    require_file,
+    document,
+    read_json_lines,
     source_folder,
     unique_ids,
 )
@@ -37,16 +37,6 @@ PUBLISHER_LICENCES: dict[str, tuple[str, bool]] = {
 }
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
-    for number, line in enumerate(require_file(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}:{number}: malformed JSON: {exc.msg}") from None
-
-
 def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
     """Every re3d document, publisher folders in name order."""
     return unique_ids(_read(source_folder(data_dir, NAME)))
@@ -60,16 +50,16 @@ def _read(root: Path) -> Iterator[SourceDocument]:
         quantities: dict[str, list[list[int]]] = {}
         entities = folder / "entities.json"
         if entities.is_file():
-            for _, ent in _json_lines(entities):
+            for _, ent in read_json_lines(entities):
                 if ent.get("type") == "Quantity":
                     quantities.setdefault(ent["documentId"], []).append(
                         [int(ent["begin"]), int(ent["end"])]
                     )
-        for number, doc in _json_lines(folder / "documents.json"):
+        for number, doc in read_json_lines(folder / "documents.json"):
             if not isinstance(doc.get("text"), str) or "_id" not in doc:
                 raise SourceError(f"{folder / 'documents.json'}:{number}: no _id or text")
-            yield SourceDocument(
-                source=NAME,
+            yield document(
+                NAME,
                 doc_id=f"{folder.name}/{doc['_id']}",
                 text=doc["text"],
                 licence=licence,

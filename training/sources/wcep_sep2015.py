@@ -6,15 +6,14 @@ Layout: ``wcep_sep2015/wikipedia/wikitimes_CEP.json`` (a JSON list). doc_id: the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
-    require_file,
+    document,
+    read_json,
     source_folder,
     unique_ids,
 )
@@ -24,26 +23,20 @@ NAME = "wcep_sep2015"
 
 def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
     """Every summary, in file order."""
-    path = require_file(source_folder(data_dir, NAME) / "wikipedia" / "wikitimes_CEP.json")
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    path = source_folder(data_dir, NAME) / "wikipedia" / "wikitimes_CEP.json"
+    entries = read_json(path)
     return unique_ids(_read(path, entries))
 
 
 def _read(path: Path, entries: list) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for index, entry in enumerate(entries):
         text = entry.get("description")
         if not isinstance(text, str) or "id" not in entry:
             raise SourceError(f"{path}: entry {index} has no id or description")
-        yield SourceDocument(
-            source=NAME,
+        yield document(
+            NAME,
             doc_id=str(entry["id"]),
             text=text,
-            licence=info.licence,
-            permissive=info.permissive,
             meta={
                 "date": entry.get("date"),
                 "category": (entry.get("category") or {}).get("name"),

