@@ -14,7 +14,6 @@ keeps the FrameNet document id and the events (frame, trigger text, arguments wi
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +21,11 @@ from typing import Any
 
 from conflict_events.training.records import Record
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
+    document,
+    read_json,
+    read_json_lines,
     require_file,
     source_folder,
     unique_ids,
@@ -48,26 +49,15 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
 
 def _records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(where, record)`` for a JSON-lines file or a file holding one JSON array."""
-    text = require_file(path).read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
-        for index, item in enumerate(items):
+    if require_file(path).read_text(encoding="utf-8").lstrip().startswith("["):
+        for index, item in enumerate(read_json(path)):
             yield f"{path}: item {index}", item
         return
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            yield f"{path}:{number}", json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}:{number}: malformed JSON: {exc.msg}") from None
+    for number, item in read_json_lines(path):
+        yield f"{path}:{number}", item
 
 
 def _read(files: list[Path]) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     seen: dict[str, str] = {}
     for path in files:
         for where, record in _records(path):
@@ -79,13 +69,11 @@ def _read(files: list[Path]) -> Iterator[SourceDocument]:
             if seen.get(wnd_id) == sentence:
                 continue  # the same sentence in a second file (see the module docstring)
             seen[wnd_id] = sentence
-            yield SourceDocument(
-                source=NAME,
-                doc_id=wnd_id,
-                text=sentence,
-                licence=info.licence,
-                permissive=info.permissive,
-                meta={
+            yield document(
+                NAME,
+                wnd_id,
+                sentence,
+                {
                     "document": record.get("doc_id"),
                     "sentences": [whole_text(sentence)],
                     "events": _events(record),

@@ -10,16 +10,15 @@ is an error naming it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 from conflict_events.training.records import Record
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
-    require_file,
+    document,
+    read_json,
     source_folder,
     unique_ids,
     whole_text,
@@ -33,18 +32,14 @@ META_FIELDS = ("event", "mode", "context", "eventText", "dead", "injured", "size
 
 def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
     """Every record with a sentence, in file order."""
-    path = require_file(source_folder(data_dir, NAME) / FILE)
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}:{exc.lineno}: malformed JSON: {exc.msg}") from None
+    path = source_folder(data_dir, NAME) / FILE
+    entries = read_json(path)
     if not isinstance(entries, list):
         raise SourceError(f"{path}: expected one JSON array of records")
     return unique_ids(_read(path, entries))
 
 
 def _read(path: Path, entries: list) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or "id" not in entry:
             raise SourceError(f"{path}: record {index} is not an object with an id")
@@ -53,16 +48,11 @@ def _read(path: Path, entries: list) -> Iterator[SourceDocument]:
         text = entry.get("text")
         if not isinstance(text, str) or not text.strip():
             raise SourceError(f"{path}: record {index} ({entry['id']}) has no text")
-        yield SourceDocument(
-            source=NAME,
-            doc_id=str(entry["id"]),
-            text=text,
-            licence=info.licence,
-            permissive=info.permissive,
-            meta={
-                **{k: entry[k] for k in META_FIELDS if k in entry},
-                "sentences": [whole_text(text)],
-            },
+        yield document(
+            NAME,
+            str(entry["id"]),
+            text,
+            {**{k: entry[k] for k in META_FIELDS if k in entry}, "sentences": [whole_text(text)]},
         )
 
 

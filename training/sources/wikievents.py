@@ -14,16 +14,16 @@ sentence is found in ``text`` by its own text, in order, from the end of the pre
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from conflict_events.training.records import Record
 from conflict_events.training.sources import (
-    SOURCES,
     SourceDocument,
     SourceError,
+    document,
+    read_json_lines,
     source_folder,
     unique_ids,
 )
@@ -43,27 +43,22 @@ def iter_documents(data_dir: Path) -> Iterator[SourceDocument]:
 
 
 def _read(path: Path, name: str) -> Iterator[SourceDocument]:
-    info = SOURCES[NAME]
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, doc in read_json_lines(path):
         where = f"{path}:{number}"
-        try:
-            doc = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{where}: malformed JSON: {exc.msg}") from None
-        if not isinstance(doc.get("doc_id"), str) or not isinstance(doc.get("text"), str):
+        if (
+            not isinstance(doc, dict)
+            or not isinstance(doc.get("doc_id"), str)
+            or not isinstance(doc.get("text"), str)
+        ):
             raise SourceError(f"{where}: no doc_id or text")
         text = doc["text"]
         spans = _sentence_spans(text, doc.get("sentences") or [], where)
         entities = {e.get("id"): e for e in doc.get("entity_mentions") or []}
-        yield SourceDocument(
-            source=NAME,
-            doc_id=f"{name}#{doc['doc_id']}",
-            text=text,
-            licence=info.licence,
-            permissive=info.permissive,
-            meta={
+        yield document(
+            NAME,
+            f"{name}#{doc['doc_id']}",
+            text,
+            {
                 "file": name,
                 "sentences": [{"start": s, "end": e} for s, e in spans],
                 "events": [_event(m, entities) for m in doc.get("event_mentions") or []],
