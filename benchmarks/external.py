@@ -175,6 +175,11 @@ def run_benchmarks(
     return scores
 
 
+def _cell(value: float | None) -> str:
+    """A score, or n/a where it is undefined (no gold or no predicted positives)."""
+    return f"{'n/a':>6}" if value is None else f"{value:6.3f}"
+
+
 def format_scores(scores: Sequence[BenchmarkScore]) -> str:
     """One block per benchmark: the published figure, then a row per system."""
     lines: list[str] = []
@@ -184,8 +189,8 @@ def format_scores(scores: Sequence[BenchmarkScore]) -> str:
                   f"  published: {mine[0].published}"]  # fmt: skip
         lines.append(f"  {'system':<16} {'P':>6} {'R':>6} {'F1':>6} {'tp':>6} {'fp':>6} {'fn':>6}")
         lines += [
-            f"  {s.system:<16} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f} {s.tp:6d} {s.fp:6d} "
-            f"{s.fn:6d}"
+            f"  {s.system:<16} {_cell(s.precision)} {_cell(s.recall)} {_cell(s.f1)} {s.tp:6d} "
+            f"{s.fp:6d} {s.fn:6d}"
             for s in mine
         ]
         if mine[0].note:
