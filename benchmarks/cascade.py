@@ -30,22 +30,15 @@ def runtime(tagger) -> str:
 
 
 def measure(tagger, records, labels) -> dict:
-    from conflict_events.training.metrics import event_metrics, number_metrics
+    from conflict_events.training.metrics import record_metrics
 
     texts = [r.text for r in records]
     tagger.tag(texts[:64])  # warm-up: sessions, thread pools
     started = time.perf_counter()
     results = tagger.tag(texts)
     seconds = time.perf_counter() - started
-    known = [r.known_labels for r in records]
-    events = event_metrics(
-        [r.events for r in records], [x.labels for x in results], labels.event_labels, known
-    )
-    numbers = number_metrics(
-        [[n for n in r.numbers if n.role] for r in records],
-        [list(x.numbers) for x in results],
-        labels.number_roles,
-        known,
+    events, numbers = record_metrics(
+        records, [x.labels for x in results], [x.numbers for x in results], labels
     )
     return {
         "macro_f1": events.macro_f1,

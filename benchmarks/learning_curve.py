@@ -128,24 +128,17 @@ def share(records: list[Record], fraction: float, seed: int) -> list[Record]:
 
 def score(tagger, records: list[Record], labels: LabelSchema) -> dict:
     """Event macro-F1, per-label F1, number F1 and macro-F1 per source of ``tagger`` on ``records``."""
-    from conflict_events.training.metrics import event_metrics, number_metrics
+    from conflict_events.training.metrics import record_metrics
 
     results = tagger.tag([r.text for r in records], reconcile=False)
 
     def on(idx):
-        ev = event_metrics(
-            [records[i].events for i in idx],
+        return record_metrics(
+            [records[i] for i in idx],
             [results[i].labels for i in idx],
-            labels.event_labels,
-            [records[i].known_labels for i in idx],
+            [results[i].numbers for i in idx],
+            labels,
         )
-        nm = number_metrics(
-            [[n for n in records[i].numbers if n.role] for i in idx],
-            [list(results[i].numbers) for i in idx],
-            labels.number_roles,
-            [records[i].known_labels for i in idx],
-        )
-        return ev, nm
 
     ev, nm = on(list(range(len(records))))
     by_source = {}

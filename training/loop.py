@@ -265,7 +265,7 @@ def dev_scores(
     model, records, labels: LabelSchema, thresholds: dict[str, float] | None = None
 ) -> dict:
     """Event macro-F1 (event head alone) and number F1 on dev, overall and on real-text records."""
-    from conflict_events.training.metrics import event_metrics, number_metrics
+    from conflict_events.training.metrics import record_metrics
 
     if not records:
         return {}
@@ -280,17 +280,11 @@ def dev_scores(
     for name, idx in (("all", list(range(len(records)))), ("real", real)):
         if not idx:
             continue
-        ev = event_metrics(
-            [records[i].events for i in idx],
+        ev, nm = record_metrics(
+            [records[i] for i in idx],
             [pred[i] for i in idx],
-            labels.event_labels,
-            [records[i].known_labels for i in idx],
-        )
-        nm = number_metrics(
-            [[n for n in records[i].numbers if n.role] for i in idx],
-            [list(results[i].numbers) for i in idx],
-            labels.number_roles,
-            [records[i].known_labels for i in idx],
+            [results[i].numbers for i in idx],
+            labels,
         )
         # n/a (None) where dev has nothing to score: the mean is over what is defined
         defined = [x for x in (ev.macro_f1, nm.strict.f1) if x is not None]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -559,3 +560,26 @@ def tune_thresholds(
                 best, best_t = f1, float(t)
         out[label] = best_t
     return out
+
+
+def record_metrics(
+    records: Sequence[Any],
+    predicted_events: Sequence[Sequence[str]],
+    predicted_numbers: Sequence[Sequence[NumberMention]],
+    labels: Any,
+) -> tuple[EventMetrics, NumberMetrics]:
+    """Event and number metrics of predictions for labelled records (``Record`` objects), each
+    record scored on the labels its source annotated; ``labels`` is the
+    :class:`~conflict_events.inference.labels.LabelSchema`. The one scoring path of dev scores
+    in training and of the benchmarks that score a tagger on labelled files."""
+    known = [r.known_labels for r in records]
+    events = event_metrics(
+        [r.events for r in records], predicted_events, labels.event_labels, known
+    )
+    numbers = number_metrics(
+        [[n for n in r.numbers if n.role] for r in records],
+        [list(found) for found in predicted_numbers],
+        labels.number_roles,
+        known,
+    )
+    return events, numbers
