@@ -112,7 +112,7 @@ CSV_COLUMNS = (
     "citations",
     "sentence_text",
 )
-FORMATS = ("jsonl", "csv", "view", "parquet")  # parquet: --engine ray shards
+FORMATS = ("jsonl", "csv", "view", "parquet")  # parquet: shards in a folder (tag_shards)
 VIEW_COLOR = "view-color"  # the view with colours, when stdout is a terminal
 CHUNK_DOCUMENTS = 64  # a chunk of work: at most this many documents ...
 CHUNK_CHARS = 50_000  # ... or this many characters (one longer document is a chunk by itself)
@@ -132,12 +132,20 @@ class ResumeError(ValueError):
 # -- output formats -------------------------------------------------------------------------------
 
 
-def jsonl_line(doc: DocumentResult, include_text: bool = False, date: str | None = None) -> str:
-    """One JSON line (``\\n`` included): the output contract for a document (``date``: the
-    publication date read with ``--date-field``, written after ``id`` when there is one)."""
+def jsonl_line(
+    doc: DocumentResult,
+    include_text: bool = False,
+    date: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> str:
+    """One JSON line (``\\n`` included): the output contract for a document. ``date``: the
+    publication date read with ``--date-field``, written after ``id`` when there is one;
+    ``meta``: what the source said about the document (a page's URL, a PDF's pages), last."""
     data = doc.to_dict(include_text=include_text)
     if date is not None:
         data = {"id": data.pop("id"), "date": date, **data}
+    if meta:
+        data["meta"] = meta
     return json.dumps(data, ensure_ascii=False) + "\n"
 
 
@@ -230,7 +238,11 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
 
 
 def format_document(
-    doc: DocumentResult, fmt: str, include_text: bool = False, date: str | None = None
+    doc: DocumentResult,
+    fmt: str,
+    include_text: bool = False,
+    date: str | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> bytes:
     if fmt == "csv":
         return csv_text(csv_rows(doc)).encode("utf-8")
@@ -238,7 +250,7 @@ def format_document(
         from conflict_events.inference.view import document_text
 
         return document_text(doc, _width(), colors=fmt == VIEW_COLOR).encode("utf-8")
-    return jsonl_line(doc, include_text, date).encode("utf-8")
+    return jsonl_line(doc, include_text, date, meta).encode("utf-8")
 
 
 def _width() -> int:
@@ -315,6 +327,8 @@ def document_pieces(
     tail: dict[str, Any] = {"summary": summary.to_dict()}
     if warnings:
         tail["warnings"] = list(warnings)
+    if doc.meta:
+        tail["meta"] = doc.meta  # as jsonl_line writes it: last
     yield ("], " + json.dumps(tail, ensure_ascii=False)[1:] + "\n").encode("utf-8")
 
 
@@ -426,7 +440,7 @@ def tag_chunk(
         results = tagger.iter_tag_documents(d.to_pair() for d in docs)
         return [
             Tagged(
-                format_document(r, fmt, include_text, d.date),
+                format_document(r, fmt, include_text, d.date, d.meta),
                 len(r.sentences),
                 warnings=r.warnings,
             )
@@ -520,7 +534,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "document per line/row), any of them .gz, or - for stdin; with the [formats] extra also "
         ".html pages, .warc/.warc.gz/.arc web archives and .pdf reports. Writes one JSON line per "
         "document (or CSV rows) in input order; bad records are reported and skipped. "
-        "--engine ray: Ray actors write Parquet/JSONL shards into --out DIR."
+        "--format parquet (or --engine ray): Parquet shards in --out DIR, bad records as error "
+        "rows, a re-run completes them."
     )
     parser.epilog = (
         "Exit status: 0 all tagged, 1 some records failed, 2 usage error, 130 interrupted. "
@@ -530,7 +545,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", metavar="DIR", help="model folder (default: the shipped default model)"
     )
-    parser.add_argument("-o", "--out", metavar="FILE", help="output file (default: stdout)")
+    parser.add_argument(
+        "-o", "--out", metavar="FILE", help="output file (default: stdout); a folder for shards"
+    )
     parser.add_argument(
         "--format",
         choices=FORMATS,
@@ -616,7 +633,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     engines = parser.add_argument_group(
         "engines",
-        "--engine ray: Ray actors write shard files (see conflict_events.inference.tag_ray)",
+        "shard folders (--format parquet, --engine ray): see conflict_events.inference.tag_shards",
     )
     engines.add_argument(
         "--engine",
@@ -639,7 +656,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=10_000,
         metavar="N",
-        help="ray: input records per shard file (default: 10000)",
+        help="input records per shard file, with --format parquet or --engine ray (default: 10000)",
     )
     engines.add_argument(
         "--ray-address",
@@ -727,8 +744,6 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
     if args.resume and os.path.exists(args.out) and not os.path.isfile(args.out):
         raise InputError(f"--resume needs --out to be a regular file; {args.out} is not")
     fmt = args.format or ("csv" if args.out and args.out.lower().endswith(".csv") else "jsonl")
-    if fmt == "parquet":
-        raise InputError("--format parquet is written by --engine ray (shards)")
     terminal = not args.out and sys.stdout is not None and sys.stdout.isatty()
     if args.format is None and terminal:
         fmt = "view"  # people look first: JSONL when piped or given --out
@@ -739,6 +754,11 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
     exclude = tuple(p for p in (args.out, args.errors) if p)
     if _regular_out(args.out):
         exclude += (manifest_path(args.out),)
+    return read_options(args, exclude), fmt
+
+
+def read_options(args: argparse.Namespace, exclude: tuple[str, ...]) -> ReadOptions:
+    """How to read the inputs, from the flags; InputError when an input cannot be read."""
     options = ReadOptions(
         args.text_field,
         args.id_field,
@@ -748,7 +768,7 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
         args.date_field,
     )
     check_inputs(args.inputs, options)
-    return options, fmt
+    return options
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -813,8 +833,8 @@ class _WriteError(Exception):
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.engine == "ray":
-        return _run_ray(args)
+    if args.engine == "ray" or args.format == "parquet":
+        return _run_sharded(args)
     try:
         options, fmt = _settings(args)
     except InputError as exc:
@@ -914,33 +934,36 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _run_ray(args: argparse.Namespace) -> int:
-    for flag in ("actors", "cpus_per_actor", "shard_size"):
+def _run_sharded(args: argparse.Namespace) -> int:
+    """``--engine ray``, or ``--format parquet``: shards in ``--out DIR`` (:mod:`.tag_shards`)."""
+    ray = args.engine == "ray"
+    for flag in ("actors", "cpus_per_actor", "shard_size", "workers", "batch_size"):
         if getattr(args, flag) < 1:
             return _usage_error(f"--{flag.replace('_', '-')} must be at least 1")
-    if args.workers != 1 or args.resume or args.errors:
+    if ray and args.workers != 1:
+        return _usage_error("--engine ray takes --actors, not --workers")
+    if args.resume or args.errors:
         return _usage_error(
-            "--engine ray takes --actors (not --workers), resumes by itself (no --resume) and "
-            "writes bad records as error rows in the shards (no --errors)"
+            "shards resume by themselves (run the same command again; no --resume) and hold bad "
+            "records as error rows (no --errors)"
         )
     from conflict_events.inference.extras import missing_modules
 
-    missing = missing_modules(("ray", "pyarrow"))
+    needed = ("ray", "pyarrow") if ray else ("pyarrow",) if args.format != "jsonl" else ()
+    missing = missing_modules(needed)
     if missing:
+        extra = "ray" if ray else "formats"
+        what = "--engine ray" if ray else "--format parquet"
         return _usage_error(
-            f"--engine ray needs {', '.join(missing)}: pip install 'conflict-events[ray]'"
+            f"{what} needs {', '.join(missing)}: pip install 'conflict-events[{extra}]'"
         )
-    exclude = (args.out,) if args.out else ()
     try:
-        options = ReadOptions(
-            args.text_field, args.id_field, parse_glob(args.glob), args.stdin_format, exclude
-        )
-        check_inputs(args.inputs, options)
+        options = read_options(args, (args.out,) if args.out else ())
     except InputError as exc:
         return _usage_error(str(exc))
-    from conflict_events.inference.tag_ray import run_ray
+    from conflict_events.inference.tag_shards import run_sharded
 
-    return run_ray(args, options)
+    return run_sharded(args, options)
 
 
 class _AboveTheBar:

@@ -1,7 +1,7 @@
 """What the cluster engines (Ray, Spark) share: input rows to documents, results to output rows.
 
-An input row has a text column and, optionally, ``id``, ``file``, ``line``, ``meta`` (JSON) and
-``error`` columns; the ``tag`` command's Ray engine fills them all, so a bad record read on the
+An input row has a text column and, optionally, ``id``, ``date`` (the publication date, as the
+source gives it), ``file``, ``line``, ``meta`` (JSON) and ``error`` columns; the ``tag`` command's Ray engine fills them all, so a bad record read on the
 driver travels as an ``error`` row and comes back as one, never lost. A row without an id gets
 ``row:N``, its position in the batch, which is unique only within the batch: give datasets an id
 column. Output rows are :func:`~conflict_events.inference.writers.document_row` (the Parquet
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +23,11 @@ from conflict_events.inference.writers import document_row
 
 @dataclass(frozen=True)
 class Columns:
-    """Which input columns hold the text and the id."""
+    """Which input columns hold the text, the id and (when there is one) the publication date."""
 
     text: str = "text"
     id: str = "id"
+    date: str | None = None
 
 
 def row_items(rows: Sequence[dict[str, Any]], columns: Columns) -> Iterator[Document | BadRecord]:
@@ -44,15 +46,32 @@ def row_items(rows: Sequence[dict[str, Any]], columns: Columns) -> Iterator[Docu
             yield BadRecord(file, line, f"row {doc_id}: no text in column {columns.text!r}")
             continue
         meta = _value(row, "meta")
-        yield Document(doc_id, text, file, line, json.loads(meta) if meta else None)
+        date = _value(row, columns.date) if columns.date else None
+        yield Document(
+            doc_id,
+            text,
+            file,
+            line,
+            json.loads(meta) if meta else None,
+            None if date is None else str(date),
+        )
 
 
 def tag_rows(
-    rows: Sequence[dict[str, Any]], tagger: Any, columns: Columns, include_text: bool = False
+    rows: Sequence[dict[str, Any]],
+    tagger: Any,
+    columns: Columns,
+    include_text: bool = False,
+    executor: Executor | None = None,
 ) -> list[dict[str, Any]]:
-    """Output rows for input rows, one each, in order; a failed document is an error row."""
+    """Output rows for input rows, one each, in order; a failed document is an error row.
+
+    ``executor``: where the runner tags (:func:`~conflict_events.inference.runner.tag_records`;
+    ``tagger`` is then a :class:`~conflict_events.inference.tagger.TaggerSpec`).
+    """
     out = []
-    for row, tagged in zip(rows, tag_records(row_items(rows, columns), tagger), strict=True):
+    tagged_items = tag_records(row_items(rows, columns), tagger, executor)
+    for row, tagged in zip(rows, tagged_items, strict=True):
         result = document_row(tagged, include_text)
         if tagged.document is None and _value(row, columns.id) is not None:
             result["id"] = str(row[columns.id])  # a bad row keeps the id it was given

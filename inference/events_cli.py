@@ -1,6 +1,7 @@
 """``conflict-events events``: tagged documents -> event records (place, period, merged).
 
-Reads the JSONL that ``conflict-events tag`` writes (one document per line), builds one row per
+Reads what ``conflict-events tag`` writes (JSONL, one document per line; or Parquet files and
+shard folders of ``--format parquet`` / ``--engine ray``), builds one row per
 figure (:func:`~conflict_events.inference.event_records.document_rows`), merges them across
 documents (:func:`~conflict_events.inference.event_records.merge_rows`) and writes the records as
 CSV, JSONL or Parquet (by ``--out``'s suffix). ``--rows`` writes the unmerged rows instead.
@@ -15,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,14 @@ from conflict_events.inference.event_records import (
     flat,
     merge_rows,
 )
+from conflict_events.inference.jsonl import JsonLines
 
 PROG = "conflict-events events"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Turn tagged documents (the JSONL of conflict-events tag) into event records: one per "
+        "Turn tagged documents (what conflict-events tag writes) into event records: one per "
         "(role, figure, place, period), with the place resolved offline against GeoNames, the "
         "period resolved against the publication date, and the same figure reported by several "
         "documents merged into one record citing them all."
@@ -48,7 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "conflict-events events tagged.jsonl --out events.csv --report report/"
     )
     parser.add_argument(
-        "inputs", nargs="+", metavar="TAGGED", help="JSONL written by `tag` (.gz too)"
+        "inputs",
+        nargs="+",
+        metavar="TAGGED",
+        help="what `tag` wrote: JSONL (.gz too), Parquet, or a shard folder",
     )
     parser.add_argument(
         "-o",
@@ -86,22 +91,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", metavar="DIR", help="write timelines, a map and an HTML page")
 
 
-def read_tagged(path: str) -> Any:
-    """(line number, record or error message) for each non-blank line of a tagged JSONL file."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, f"malformed JSON: {exc.msg} (column {exc.colno})"
-                continue
-            if not isinstance(data, dict):
-                yield number, f"not a JSON object but {type(data).__name__}"
-                continue
-            yield number, data
+def read_tagged(path: str) -> Iterator[tuple[str, dict[str, Any] | str]]:
+    """(where, record or error message) for each tagged document in ``path``: a JSONL file (.gz
+    too), a Parquet file, or a shard folder written by ``tag --format parquet`` / ``--engine ray``.
+
+    ``where`` is ``file:line`` (``file:row`` for Parquet); an error row of a shard (a record the
+    tagger could not read) comes back as its reason, so it is reported, not lost.
+    """
+    if Path(path).is_dir():
+        shards = sorted(Path(path).glob("part-*.parquet")) + sorted(Path(path).glob("part-*.jsonl"))
+        for shard in shards:
+            yield from read_tagged(str(shard))
+        return
+    if path.lower().endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        number = 0
+        for batch in pq.ParquetFile(path).iter_batches():
+            for row in batch.to_pylist():
+                number += 1
+                yield f"{path}:{number}", _tagged_row(row)
+        return
+    reader = JsonLines(Path(path))
+    for number, data in reader:
+        if isinstance(data, dict):
+            yield f"{path}:{number}", _tagged_row(data)
+        else:
+            yield f"{path}:{number}", f"not a JSON object but {type(data).__name__}"
+    for problem in reader.problems:  # malformed lines, bad UTF-8, an empty file
+        yield f"{problem.path}:{problem.line}", problem.message
+
+
+def _tagged_row(row: dict[str, Any]) -> dict[str, Any] | str:
+    """A tagged document, or why there is none (an error row of ``tag``'s shards or writers)."""
+    error = row.get("error")
+    if error:
+        reason = error.get("reason") if isinstance(error, dict) else error
+        return f"{row.get('id')}: not tagged: {reason}"
+    return row
 
 
 def write_records(records: list[dict[str, Any]], out: str | None, fields: tuple[str, ...]) -> None:
@@ -136,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         if default_date is None:
             print(f"{PROG}: error: --date {args.date!r} is not a date", file=sys.stderr)
             return 2
-    missing = [p for p in args.inputs if not Path(p).is_file()]
+    missing = [p for p in args.inputs if not Path(p).exists()]
     if missing:
         print(f"{PROG}: error: no such file: {', '.join(missing)}", file=sys.stderr)
         return 2
@@ -153,9 +180,9 @@ def run(args: argparse.Namespace) -> int:
     rows: list[dict[str, Any]] = []
     documents = bad = 0
     for path in args.inputs:
-        for number, record in read_tagged(path):
+        for where, record in read_tagged(path):
             if isinstance(record, str):
-                print(f"{path}:{number}: {record}", file=sys.stderr)
+                print(f"{where}: {record}", file=sys.stderr)
                 bad += 1
                 continue
             try:
@@ -166,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
                 )
                 documents += 1
             except (RecordError, KeyError, TypeError) as exc:
-                print(f"{path}:{number}: {exc}", file=sys.stderr)
+                print(f"{where}: {exc}", file=sys.stderr)
                 bad += 1
     records = rows if args.rows else merge_rows(rows)
     write_records(records, args.out, ROW_FIELDS if args.rows else RECORD_FIELDS)

@@ -7,6 +7,7 @@ everywhere: ``path:line: malformed JSON: ... (column N)``.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,8 +29,9 @@ class ReadProblem:
 
 @dataclass
 class JsonLines:
-    """Reads a JSONL file as ``(line_number, object)`` pairs, collecting ``file:line`` problems
-    (unreadable file, empty file, invalid UTF-8, malformed JSON) instead of stopping.
+    """Reads a JSONL file (``.gz`` too) as ``(line_number, object)`` pairs, collecting
+    ``file:line`` problems (unreadable file, empty file, invalid UTF-8, malformed JSON) instead of
+    stopping.
     """
 
     path: Path
@@ -38,7 +40,7 @@ class JsonLines:
     def __iter__(self) -> Iterator[tuple[int, Any]]:
         path = Path(self.path)
         try:
-            handle = path.open("rb")
+            handle = gzip.open(path) if path.suffix == ".gz" else path.open("rb")
         except OSError as exc:
             self.problems.append(ReadProblem(str(path), 0, f"cannot open: {exc.strerror}"))
             return

@@ -9,7 +9,7 @@
 builds its own ONNX Runtime session once (a session cannot be pickled) with as many intra-op
 threads as the CPUs Ray assigned it, and tags whole batches with the in-process runner. Output rows
 follow the Parquet ``documents`` layout (:func:`~conflict_events.inference.writers.document_schema`):
-``id``, ``file``, ``line``, ``error``, ``text``, ``sentences`` (nested events and numbers),
+``id``, ``date``, ``file``, ``line``, ``error``, ``text``, ``sentences`` (nested events and numbers),
 ``summary``, ``meta``. An input row that cannot be tagged becomes an error row.
 """
 
@@ -55,6 +55,7 @@ def tag_dataset(
     *,
     text_column: str = "text",
     id_column: str = "id",
+    date_column: str | None = None,
     actors: int = 1,
     cpus_per_actor: int = 1,
     batch_documents: int = BATCH_DOCUMENTS,
@@ -64,6 +65,8 @@ def tag_dataset(
     """``dataset`` (a ``ray.data.Dataset`` with a text column) tagged by ``actors`` actors.
 
     ``model``: a model folder (default: the shipped model), or pass a full ``spec``.
+    ``date_column``: the publication date, copied into each result row's ``date`` (what
+    ``conflict-events events`` reads).
     """
     import ray
 
@@ -72,7 +75,7 @@ def tag_dataset(
         RayTagger,
         fn_constructor_kwargs={
             "spec": spec,
-            "columns": Columns(text_column, id_column),
+            "columns": Columns(text_column, id_column, date_column),
             "include_text": include_text,
             "cpus": cpus_per_actor,
         },
@@ -118,7 +121,8 @@ class ShardTagger:
 
         remote = ray.remote(num_cpus=cpus_per_actor)(RayTagger)
         self.actors = [
-            remote.remote(spec, Columns(), include_text, cpus_per_actor) for _ in range(actors)
+            remote.remote(spec, Columns(date="date"), include_text, cpus_per_actor)
+            for _ in range(actors)
         ]
         self.pool = ActorPool(self.actors)
         self.batch_documents = batch_documents

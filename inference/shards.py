@@ -49,6 +49,7 @@ def input_row(item: Document | BadRecord) -> dict[str, Any]:
     if isinstance(item, BadRecord):
         return {
             "id": item.location,
+            "date": None,
             "text": None,
             "file": item.file,
             "line": item.line,
@@ -57,6 +58,7 @@ def input_row(item: Document | BadRecord) -> dict[str, Any]:
         }
     return {
         "id": item.id,
+        "date": item.date,
         "text": item.text,
         "file": item.file,
         "line": item.line,

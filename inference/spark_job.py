@@ -55,15 +55,19 @@ def tag_dataframe(
     *,
     text_column: str = "text",
     id_column: str = "id",
+    date_column: str | None = None,
     include_text: bool = False,
     spec: TaggerSpec | None = None,
 ) -> Any:
-    """``df`` (with a text column) tagged: a DataFrame of :func:`spark_schema` rows."""
+    """``df`` (with a text column) tagged: a DataFrame of :func:`spark_schema` rows.
+
+    ``date_column``: the publication date, copied into each result row's ``date``.
+    """
     spec = spec or TaggerSpec(model)
     function = partial(
         tag_partitions,
         spec=spec,
-        columns=Columns(text_column, id_column),
+        columns=Columns(text_column, id_column, date_column),
         include_text=include_text,
     )
     return df.mapInPandas(function, spark_schema())

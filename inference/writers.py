@@ -31,7 +31,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from conflict_events.inference.batch import CSV_COLUMNS, csv_rows, csv_text
+from conflict_events.inference.batch import CSV_COLUMNS, csv_rows, csv_text, jsonl_line
 from conflict_events.inference.runner import Tagged
 
 WRITER_FORMATS = ("jsonl", "csv", "parquet")
@@ -53,6 +53,7 @@ def document_row(tagged: Tagged, include_text: bool = False) -> dict[str, Any]:
     error = tagged.error
     row: dict[str, Any] = {
         "id": error_id(tagged) if tagged.result is None else tagged.result.id,
+        "date": doc.date if doc is not None else None,
         "file": doc.file if doc is not None else error.file if error else None,
         "line": doc.line if doc is not None else error.line if error else None,
         "error": None if error is None else error.reason,
@@ -112,6 +113,7 @@ def document_schema() -> Any:
     return pa.schema(
         [
             ("id", pa.string()),
+            ("date", pa.string()),
             ("file", pa.string()),
             ("line", pa.int64()),
             ("error", pa.string()),
@@ -190,11 +192,11 @@ class JsonlWriter(ResultWriter):
         if tagged.result is None:
             assert tagged.error is not None
             data: dict[str, Any] = {"id": error_id(tagged), "error": tagged.error.to_dict()}
-        else:
-            data = tagged.result.to_dict(include_text=self.include_text)
-            if tagged.document is not None and tagged.document.meta:
-                data["meta"] = tagged.document.meta
-        self.stream.write(json.dumps(data, ensure_ascii=False) + "\n")
+            self.stream.write(json.dumps(data, ensure_ascii=False) + "\n")
+            return
+        doc = tagged.document
+        date, meta = (doc.date, doc.meta) if doc is not None else (None, None)
+        self.stream.write(jsonl_line(tagged.result, self.include_text, date, meta))
 
 
 class CsvWriter(ResultWriter):

@@ -122,16 +122,51 @@ def test_tag_command_with_two_workers_matches(decisive_model, documents, referen
     assert {r["id"]: comparable(r) for r in rows} == reference
 
 
+def dated(documents: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The documents with a publication date in a ``published`` field (a day per document)."""
+    return [{**d, "published": f"2024-03-{i % 28 + 1:02d}"} for i, d in enumerate(documents)]
+
+
+def test_tag_parquet_shards_match_and_carry_dates(decisive_model, documents, reference, tmp_path):
+    """`tag --format parquet` on one machine: the Ray engine's shard folder, the same results,
+    the publication date of `--date-field` in each row, and a re-run that tags nothing again."""
+    from conflict_events.inference.shards import read_shards
+
+    source = tmp_path / "docs.jsonl"
+    lines = [json.dumps(d) + "\n" for d in dated(documents)] + ["{broken\n"]
+    source.write_text("".join(lines), encoding="utf-8")
+    out = tmp_path / "shards"
+    argv = ["tag", str(source), "--model", str(decisive_model), "--id-field", "id", "--quiet"]
+    argv += ["--date-field", "published", "--format", "parquet", "--out", str(out)]
+    assert main([*argv, "--workers", "2", "--shard-size", "300"]) == 1  # 1: the broken line
+    assert sorted(p.name for p in out.glob("part-*")) == [f"part-0000{i}.parquet" for i in range(4)]
+    rows = list(read_shards(out))
+    [error] = [r for r in rows if r["error"]]
+    assert error["id"] == f"{source}:{COUNT + 1}" and "malformed JSON" in error["error"]
+    good = [r for r in rows if not r["error"]]
+    assert [r["id"] for r in good] == [d["id"] for d in documents]
+    assert {r["id"]: comparable(r) for r in good} == reference
+    assert [r["date"] for r in good] == [d["published"] for d in dated(documents)]
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*")}
+    assert main([*argv, "--workers", "2", "--shard-size", "300"]) == 0  # the same job: skipped
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("part-*")} == before
+    assert main([*argv, "--shard-size", "100"]) == 2  # other shards than those on disk: refused
+
+
 def test_ray_dataset_matches(ray_local, decisive_model, documents, reference):
     from conflict_events.inference.ray_job import tag_dataset
 
-    rows = [*documents, {"id": "empty", "text": "  "}]
+    rows = [*dated(documents), {"id": "empty", "text": "  ", "published": None}]
     ds = ray_local.data.from_items(rows)
-    out = tag_dataset(ds, str(decisive_model), actors=2, batch_documents=128).take_all()
+    tagged = tag_dataset(
+        ds, str(decisive_model), date_column="published", actors=2, batch_documents=128
+    )
+    out = tagged.take_all()
     assert len(out) == len(rows)
     by_id = {r["id"]: r for r in out}
     assert "no text" in by_id.pop("empty")["error"]
     assert {i: comparable(r) for i, r in by_id.items()} == reference
+    assert [by_id[d["id"]]["date"] for d in rows[:-1]] == [d["published"] for d in rows[:-1]]
 
 
 def test_spark_dataframe_matches(spark, decisive_model, documents, reference):
@@ -139,15 +174,16 @@ def test_spark_dataframe_matches(spark, decisive_model, documents, reference):
 
     from conflict_events.inference.spark_job import spark_schema, tag_dataframe
 
-    rows = [*documents, {"id": "empty", "text": ""}]
+    rows = [*dated(documents), {"id": "empty", "text": "", "published": "2024-04-01"}]
     df = spark.createDataFrame(pd.DataFrame(rows)).repartition(2)
-    tagged = tag_dataframe(df, str(decisive_model))
+    tagged = tag_dataframe(df, str(decisive_model), date_column="published")
     assert tagged.schema == spark_schema()
     out = [r.asDict(recursive=True) for r in tagged.collect()]
     assert len(out) == len(rows)
     by_id = {r["id"]: r for r in out}
     assert "no text" in by_id.pop("empty")["error"]
     assert {i: comparable(r) for i, r in by_id.items()} == reference
+    assert [by_id[d["id"]]["date"] for d in rows[:-1]] == [d["published"] for d in rows[:-1]]
 
 
 def test_from_pretrained_passes_runtime_options_through(decisive_model):
@@ -180,6 +216,8 @@ def _tag_ray_command(source: Path, model: Path, out: Path) -> list[str]:
         str(model),
         "--id-field",
         "id",
+        "--date-field",
+        "published",
         "--engine",
         "ray",
         "--actors",
@@ -204,7 +242,7 @@ def test_killed_ray_run_completes_on_rerun(ray_local, decisive_model, documents,
 
     from conflict_events.inference.shards import read_shards
 
-    docs = documents[:400]
+    docs = dated(documents[:400])
     source = tmp_path / "docs.jsonl"
     lines = [json.dumps(d) + "\n" for d in docs]
     # The broken line is the last shard's (401: the ninth of 50 rows), which the kill always
@@ -236,4 +274,5 @@ def test_killed_ray_run_completes_on_rerun(ray_local, decisive_model, documents,
     [error] = [r for r in rows if r["error"]]
     assert error["id"] == f"{source}:401" and "malformed JSON" in error["error"]
     assert [r["id"] for r in rows if not r["error"]] == [d["id"] for d in docs]  # input order
+    assert [r["date"] for r in rows if not r["error"]] == [d["published"] for d in docs]
     assert main(argv) == 0  # nothing left to do

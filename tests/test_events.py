@@ -248,6 +248,29 @@ def test_events_command_writes_records_and_a_report(tmp_path):
     assert list((tmp_path / "report").glob("timeline-*.png"))
 
 
+@needs_article
+@pytest.mark.integration
+def test_events_read_parquet_shards_with_their_dates(tmp_path, capsys):
+    """`tag --format parquet --date-field` then `events` on the shard folder: the publication
+    date travels in the rows, and a record the tagger could not read is reported by `events`."""
+    from conflict_events.cli import main
+
+    source = tmp_path / "news.jsonl"
+    article = {"id": "idlib", "text": ARTICLE.read_text(encoding="utf-8"), "day": "2019-12-23"}
+    source.write_text(json.dumps(article) + "\n" + '{"id": "cut-off", "text": \n')
+    shards = tmp_path / "shards"
+    tag = ["tag", str(source), "--id-field", "id", "--date-field", "day", "--quiet"]
+    assert main([*tag, "--format", "parquet", "--out", str(shards)]) == 1
+    out = tmp_path / "rows.jsonl"
+    events = ["events", str(shards), "--rows", "--out", str(out)]
+    assert main([*events, "--countries", ",".join(COUNTRIES)]) == 1  # the error row: reported
+    assert f"{source}:2: not tagged: malformed JSON" in capsys.readouterr().err
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows and {r["doc_id"] for r in rows} == {"idlib"}  # the article's rows, still written
+    assert {r["published"] for r in rows} == {"2019-12-23"}  # the date came through the shards
+    assert "Idlib" in {r["place_name"] for r in rows}
+
+
 def test_tag_copies_the_date_field(tmp_path):
     from conflict_events.inference.archive import ReadOptions, read_archive
 

@@ -37,6 +37,7 @@ def test_html_keeps_the_article_and_drops_boilerplate():
     assert ARTICLE in doc.text and "15 villages" in doc.text
     assert "Contact us" not in doc.text and "Copyright" not in doc.text
     assert doc.meta == {"date": "2024-03-05"}
+    assert doc.date == "2024-03-05"  # the page's own date: the tagged record's publication date
 
 
 def test_html_with_no_text_is_a_bad_record():
@@ -90,6 +91,7 @@ def test_warc_pages_become_documents_with_their_uri(gzip):
     page, empty, plain = items
     assert page.id == "https://example.org/a" and ARTICLE in page.text
     assert page.meta["url"] == page.id and page.meta["date"] == "2024-03-05"
+    assert page.date == "2024-03-05" and plain.date is None  # a crawl date is no publication date
     assert page.line == 3  # warcinfo, request, then this response
     assert empty.location == "crawl.warc:7" and "no main text" in empty.reason
     assert plain.id == "https://example.org/b.txt" and plain.text.startswith("Two bridges")
@@ -326,6 +328,8 @@ def _check_mixed(folder, results: list[dict], errors: list[dict]) -> None:
     assert cut and all(line is not None for _, line in cut)  # the record is named
     assert any("truncated" in where[k] for k in cut)
     assert "PDF" in where[("f-broken.pdf", None)]
+    page = next(r for r in results if r["id"] == str(folder / "a-page.html"))
+    assert page["date"] == "2024-03-05"  # the page's own date, for `events`
 
 
 def test_tag_reads_every_format_and_reports_broken_files(decisive_model, mixed_folder, tmp_path):
@@ -337,6 +341,8 @@ def test_tag_reads_every_format_and_reports_broken_files(decisive_model, mixed_f
     results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     problems = [json.loads(line) for line in errors.read_text(encoding="utf-8").splitlines()]
     _check_mixed(mixed_folder, results, problems)
+    pdf = next(r for r in results if r["id"].endswith("e-report.pdf"))
+    assert pdf["meta"]["pages"][0] == 0  # what the source says, next to the results
 
 
 def test_ray_engine_writes_broken_files_as_error_rows(
