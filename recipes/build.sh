@@ -35,7 +35,7 @@ grep -E "$new_sources" runs/realtext-all/test.jsonl >runs/realtext-all/test-new-
 # Unlabelled sentences of the permissive corpora (held-out and dev documents left out): the
 # teacher labels them for the student. Tweets and messages are capped so news keeps its weight.
 [ -f runs/pool.jsonl ] || conflict-events data pool --data-dir "$DATA_DIR" --out runs/pool.jsonl \
-  --cap-per-source 3000
+  --cap-per-source 2000
 
 # 2. Teacher (MPNet, permissive data), then the student distilled from it over the labelled
 #    data and the pool (recipes/*.json), and the `all` variant for comparison.
@@ -52,8 +52,8 @@ done
 # 4. Evaluate on the real-text test split and the written test splits (all sources: evaluation
 #    may read any of them), with the baselines trained on the same training files as each model.
 for variant in default teacher all; do
-  train_files="data/corpus/train.jsonl runs/realtext-permissive/train.jsonl"
-  [ "$variant" = all ] && train_files="data/corpus/train.jsonl runs/realtext-all/train.jsonl"
+  train_files="data/corpus/train.jsonl data/reporting/train.jsonl runs/realtext-permissive/train.jsonl"
+  [ "$variant" = all ] && train_files="data/corpus/train.jsonl data/reporting/train.jsonl runs/realtext-all/train.jsonl"
   # shellcheck disable=SC2086
   conflict-events evaluate --model "runs/$variant" \
     --data runs/realtext-all/test-first-sources.jsonl runs/realtext-all/test-new-sources.jsonl \
