@@ -1,8 +1,9 @@
 """What the cluster engines (Ray, Spark) share: input rows to documents, results to output rows.
 
 An input row has a text column and, optionally, ``id``, ``date`` (the publication date, as the
-source gives it), ``file``, ``line``, ``meta`` (JSON) and ``error`` columns; the ``tag`` command's Ray engine fills them all, so a bad record read on the
-driver travels as an ``error`` row and comes back as one, never lost. A row without an id gets
+source gives it), ``file``, ``line``, ``meta`` (JSON) and ``error`` columns; the ``tag`` command's
+shard engines fill them all, so a bad record read on the driver travels as an ``error`` row and
+comes back as one, never lost. A row without an id gets
 ``row:N``, its position in the batch, which is unique only within the batch: give datasets an id
 column. Output rows are :func:`~conflict_events.inference.writers.document_row` (the Parquet
 ``documents`` layout).

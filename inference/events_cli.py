@@ -100,6 +100,8 @@ def read_tagged(path: str) -> Iterator[tuple[str, dict[str, Any] | str]]:
     """
     if Path(path).is_dir():
         shards = sorted(Path(path).glob("part-*.parquet")) + sorted(Path(path).glob("part-*.jsonl"))
+        if not shards:
+            yield path, "a folder with no part-* shard files (not written by `tag`?)"
         for shard in shards:
             yield from read_tagged(str(shard))
         return
@@ -107,10 +109,13 @@ def read_tagged(path: str) -> Iterator[tuple[str, dict[str, Any] | str]]:
         import pyarrow.parquet as pq
 
         number = 0
-        for batch in pq.ParquetFile(path).iter_batches():
-            for row in batch.to_pylist():
-                number += 1
-                yield f"{path}:{number}", _tagged_row(row)
+        try:
+            for batch in pq.ParquetFile(path).iter_batches():
+                for row in batch.to_pylist():
+                    number += 1
+                    yield f"{path}:{number}", _tagged_row(row)
+        except Exception as exc:  # noqa: BLE001 - a damaged file is reported; the others are read
+            yield f"{path}:{number + 1}", f"unreadable Parquet: {type(exc).__name__}: {exc}"
         return
     reader = JsonLines(Path(path))
     for number, data in reader:

@@ -271,6 +271,19 @@ def test_events_read_parquet_shards_with_their_dates(tmp_path, capsys):
     assert "Idlib" in {r["place_name"] for r in rows}
 
 
+def test_events_reports_damaged_parquet_and_empty_folders(tmp_path):
+    from conflict_events.inference.events_cli import read_tagged
+
+    damaged = tmp_path / "part-00000.parquet"
+    damaged.write_bytes(b"PAR1 cut off")
+    [(where, reason)] = list(read_tagged(str(damaged)))
+    assert where == f"{damaged}:1" and reason.startswith("unreadable Parquet")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    [(where, reason)] = list(read_tagged(str(empty)))
+    assert where == str(empty) and "no part-* shard files" in reason
+
+
 def test_tag_copies_the_date_field(tmp_path):
     from conflict_events.inference.archive import ReadOptions, read_archive
 
