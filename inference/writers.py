@@ -5,8 +5,9 @@ Every writer takes :class:`~conflict_events.inference.runner.Tagged` items in or
 A failed item becomes an *error row* when the writer keeps errors (``errors=True``, as Ray shards
 do); otherwise the caller reports it elsewhere (the ``tag`` command's ``--errors`` file).
 
-- ``jsonl``: one object per document, ``DocumentResult.to_dict()`` (plus ``meta`` when the
-  source gave any: a page's URL and date, a PDF's page offsets). Error row:
+- ``jsonl``: one object per document, as ``tag`` writes it (``batch.jsonl_line``):
+  ``DocumentResult.to_dict()`` with the publication ``date`` after ``id`` when the source gave
+  one, and ``meta`` last when it said more (a page's URL, a PDF's page offsets). Error row:
   ``{"id", "error": {"file", "line", "reason"}}``.
 - ``csv``: the flat rows of :data:`~conflict_events.inference.batch.CSV_COLUMNS` (event, number
   and closing ``document`` rows). Error row: kind ``error``, the reason in ``text``.
