@@ -223,9 +223,14 @@ def test_onnx_and_torch_backends_make_the_same_decisions(exported):
     assert decisions(onnx_tagger.tag(sentences)) == decisions(torch_tagger.tag(sentences))
     quantized = EventTagger.from_pretrained(exported)  # auto: the int8 file
     assert quantized.backend.path.name == "model.int8.onnx"
-    assert [r.labels for r in quantized.tag(sentences)] == [
-        r.labels for r in torch_tagger.tag(sentences)
-    ]
+    # int8 rounding moves a probability a little, so a decision on the threshold may flip (a
+    # random tiny model has many there): the decisions clear of it must agree.
+    p_int8, _ = quantized.predict(sentences)
+    labels = quantized.labels.event_labels
+    thresholds = np.array([quantized.config.thresholds.get(x, 0.5) for x in labels])
+    clear = np.abs(p_torch - thresholds) > 0.05
+    assert clear.sum() >= 10, "too few decisions clear of the threshold to compare"
+    np.testing.assert_array_equal((p_int8 > thresholds)[clear], (p_torch > thresholds)[clear])
 
 
 def test_tagging_from_four_threads_matches_sequential(exported):
