@@ -485,6 +485,17 @@ def load_tagger(
     return TaggerSpec(model, backend, quantized, threads, batch_size).load()
 
 
+def tagger_spec(args: argparse.Namespace) -> Any:
+    """The :class:`TaggerSpec` the flags describe: with ``--workers N`` and no ``--threads``,
+    each worker gets an equal share of the cores (the file output, shards and Ray alike)."""
+    from conflict_events.inference.tagger import TaggerSpec, available_cpus
+
+    threads = args.threads or (
+        max(1, available_cpus() // args.workers) if args.workers > 1 else None
+    )
+    return TaggerSpec(args.model, args.backend, not args.fp32, threads, args.batch_size)
+
+
 def check_model_folder(model: str | None) -> None:
     """Read the folder's config (fast): ModelFolderError when it is no model folder."""
     if model is not None:
@@ -839,12 +850,8 @@ def run(args: argparse.Namespace) -> int:
         options, fmt = _settings(args)
     except InputError as exc:
         return _usage_error(str(exc))
-    from conflict_events.inference.tagger import TaggerSpec, available_cpus
-
-    threads = args.threads or (
-        max(1, available_cpus() // args.workers) if args.workers > 1 else None
-    )
-    spec = TaggerSpec(args.model, args.backend, not args.fp32, threads, args.batch_size)
+    spec = tagger_spec(args)
+    threads = spec.threads
     try:
         # With --workers, the parent loads the model once too (then drops it), so a corrupt
         # model file is one clear error here rather than a failure in every worker.

@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 from conflict_events.inference.archive import ReadOptions, read_archive
+from conflict_events.inference.batch import tagger_spec
 from conflict_events.inference.engine_rows import Columns, tag_rows
 from conflict_events.inference.shards import (
     SHARD_FORMATS,
@@ -34,7 +35,6 @@ from conflict_events.inference.shards import (
     prepare_folder,
     write_shards,
 )
-from conflict_events.inference.tagger import TaggerSpec
 
 PROG = "conflict-events tag"
 
@@ -124,14 +124,8 @@ class LocalEngine:
 
     def __init__(self, args: argparse.Namespace) -> None:
         from conflict_events.inference.runner import process_pool
-        from conflict_events.inference.tagger import available_cpus
 
-        threads = args.threads
-        if threads is None and args.workers > 1:
-            threads = max(1, available_cpus() // args.workers)  # as the file output does
-        self.spec = TaggerSpec(
-            args.model, args.backend, not args.fp32, threads, batch_size=args.batch_size
-        )
+        self.spec = tagger_spec(args)
         self.include_text = args.include_text
         self.pool = process_pool(args.workers) if args.workers > 1 else None
         self.tagger: Any = None  # this process's tagger (without workers), loaded once
@@ -154,9 +148,7 @@ class RayEngine:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.spec = TaggerSpec(
-            args.model, args.backend, not args.fp32, args.threads, batch_size=args.batch_size
-        )
+        self.spec = tagger_spec(args)  # --threads as given: Ray takes --actors, not --workers
         self.tagger: Any = None
         self.startup = 0.0  # seconds spent starting Ray: left out of the rates, as loading is
 
