@@ -29,9 +29,10 @@ Output formats:
   ``label`` and ``score``; figure rows fill the figure's ``value`` … ``unit``, the offsets and text
   of its first citation and ``citations`` (the citing sentences' indexes joined by ``;``); the
   ``document`` row has ``sentence`` = the number of sentences, ``sentence_end`` = the text length
-  and ``label`` = the document's event labels joined by ``;``. A cell that a spreadsheet would run
-  as a formula (starting with ``= + - @``, a tab or a carriage return) or starting with ``'`` is
-  written with a leading ``'``.
+  and ``label`` = the document's event labels joined by ``;``. ``date`` is the publication date
+  read with ``--date-field``, on every row of the document (empty without one). A cell that a
+  spreadsheet would run as a formula (starting with ``= + - @``, a tab or a carriage return) or
+  starting with ``'`` is written with a leading ``'``.
 
 Exit status: 0 when every record was tagged (or skipped by ``--resume``), 1 when some failed
 (listed in ``--errors`` or on stderr) or the output could not be written (disk full, closed
@@ -111,6 +112,7 @@ CSV_COLUMNS = (
     "unit",
     "citations",
     "sentence_text",
+    "date",
 )
 FORMATS = ("jsonl", "csv", "view", "parquet")  # parquet: shards in a folder (tag_shards)
 VIEW_COLOR = "view-color"  # the view with colours, when stdout is a terminal
@@ -205,12 +207,17 @@ def closing_rows(
     return rows
 
 
-def csv_rows(doc: DocumentResult) -> list[list[Any]]:
+def csv_rows(doc: DocumentResult, date: str | None = None) -> list[list[Any]]:
     """The CSV rows of a document (:data:`CSV_COLUMNS`), its ``document`` row last."""
     rows = [r for i, s in enumerate(doc.sentences) for r in sentence_rows(doc.id, i, s)]
     indexes = range(len(doc.sentences))
     rows += closing_rows(doc.id, doc.text, doc.sentences, indexes, len(doc.sentences), doc.summary)
-    return rows
+    return with_date(rows, date)
+
+
+def with_date(rows: list[list[Any]], date: str | None) -> list[list[Any]]:
+    """Rows with the document's publication date as their last cell (the ``date`` column)."""
+    return [[*row, date] for row in rows]
 
 
 def csv_cell(value: Any) -> Any:
@@ -245,7 +252,7 @@ def format_document(
     meta: dict[str, Any] | None = None,
 ) -> bytes:
     if fmt == "csv":
-        return csv_text(csv_rows(doc)).encode("utf-8")
+        return csv_text(csv_rows(doc, date)).encode("utf-8")
     if fmt.startswith("view"):
         from conflict_events.inference.view import document_text
 
@@ -312,7 +319,7 @@ def document_pieces(
         yield (json.dumps(head, ensure_ascii=False)[:-1] + ', "sentences": [').encode("utf-8")
     for index, s in enumerate(sentences):
         if fmt == "csv":
-            yield csv_text(sentence_rows(doc.id, index, s)).encode("utf-8")
+            yield csv_text(with_date(sentence_rows(doc.id, index, s), doc.date)).encode("utf-8")
         else:
             piece = json.dumps(s.to_dict(), ensure_ascii=False)
             yield ((", " if index else "") + piece).encode("utf-8")
@@ -322,7 +329,7 @@ def document_pieces(
     summary = summarize(kept, indexes)
     if fmt == "csv":
         rows = closing_rows(doc.id, doc.text, kept, indexes, len(spans), summary)
-        yield csv_text(rows).encode("utf-8")
+        yield csv_text(with_date(rows, doc.date)).encode("utf-8")
         return
     tail: dict[str, Any] = {"summary": summary.to_dict()}
     if warnings:

@@ -147,7 +147,7 @@ def rows_schema() -> Any:
 def flat_rows(tagged: Tagged) -> list[list[Any]]:
     """The CSV/``rows`` layout rows of one item (an error: one ``error`` row)."""
     if tagged.result is not None:
-        return csv_rows(tagged.result)
+        return csv_rows(tagged.result, tagged.document.date if tagged.document else None)
     assert tagged.error is not None
     blank: list[Any] = [None] * len(CSV_COLUMNS)
     row = [error_id(tagged), "error", *blank[2:]]

@@ -171,14 +171,18 @@ def test_stdin_lines_and_jsonl(model):
 
 def test_csv_format_rows(counting_model, tmp_path):
     model = counting_model
-    source = write_jsonl(tmp_path / "docs.jsonl", [{"text": t} for t in DOCS])
+    days = ["2024-03-01", "2024-03-02", None]  # the third document has no date
+    docs = [{"text": t, "day": d} for t, d in zip(DOCS, days, strict=True)]
+    source = write_jsonl(tmp_path / "docs.jsonl", docs)
     out = tmp_path / "out.csv"  # csv chosen from the suffix
-    assert tag(model, source, "--out", out) == 0
+    assert tag(model, source, "--date-field", "day", "--out", out) == 0
     with open(out, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     assert tuple(rows[0]) == CSV_COLUMNS
     ids = [f"{source}:{i}" for i in (1, 2, 3)]
     assert [r["id"] for r in rows if r["kind"] == "document"] == ids
+    # the publication date on every row of its document, empty where the record had none
+    assert {r["id"]: r["date"] for r in rows} == dict(zip(ids, ["2024-03-01", "2024-03-02", ""]))
     texts = dict(zip(ids, DOCS, strict=True))
     kinds = Counter(r["kind"] for r in rows)
     assert kinds["number"] >= 5 and kinds["event"] >= 1
