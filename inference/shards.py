@@ -41,6 +41,7 @@ class ShardCounts:
     rows: int = 0
     skipped_rows: int = 0
     errors: int = 0
+    skipped_errors: int = 0  # error rows in the shards an earlier run completed
     sentences: int = 0
 
 
@@ -125,6 +126,7 @@ def write_shards(
         if target.exists():
             counts.skipped_shards += 1
             counts.skipped_rows += len(shard)
+            counts.skipped_errors += shard_errors(target)
         else:
             rows = [input_row(item) for item in shard]
             out = tag_shard(rows)
@@ -142,6 +144,17 @@ def write_shards(
         if on_shard is not None:
             on_shard(index, counts)
     return counts
+
+
+def shard_errors(path: Path) -> int:
+    """Error rows of a complete shard (only its ``error`` column is read)."""
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        column = pq.read_table(path, columns=["error"]).column("error")
+        return len(column) - column.null_count
+    with path.open(encoding="utf-8") as stream:
+        return sum(1 for line in stream if json.loads(line).get("error"))
 
 
 def read_shards(folder: str | Path) -> Iterator[dict[str, Any]]:

@@ -112,11 +112,14 @@ def run_sharded(args: argparse.Namespace, options: ReadOptions) -> int:
         f"({tagged / max(seconds, 1e-9):.1f} documents/s, "
         f"{counts.sentences / max(seconds, 1e-9):.1f} sentences/s); "
         f"{counts.errors} error rows; {counts.shards} shards written, "
-        f"{counts.skipped_shards} already complete ({counts.skipped_rows} rows) in {args.out}"
+        f"{counts.skipped_shards} already complete ({counts.skipped_rows} rows, "
+        f"{counts.skipped_errors} error rows) in {args.out}"
         + (f"; Ray started in {engine.startup:.1f} s" if engine.startup else ""),
         file=sys.stderr,
     )
-    return 1 if counts.errors else 0
+    # A re-run that only skips still fails when the folder holds error rows: the job as a whole
+    # did not tag every record, whichever run met them.
+    return 1 if counts.errors or counts.skipped_errors else 0
 
 
 class LocalEngine:

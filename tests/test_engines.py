@@ -129,7 +129,8 @@ def dated(documents: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def test_tag_parquet_shards_match_and_carry_dates(decisive_model, documents, reference, tmp_path):
     """`tag --format parquet` on one machine: the Ray engine's shard folder, the same results,
-    the publication date of `--date-field` in each row, and a re-run that tags nothing again."""
+    the publication date of `--date-field` in each row, and a re-run that tags nothing again but
+    still reports the error row an earlier run wrote."""
     from conflict_events.inference.shards import read_shards
 
     source = tmp_path / "docs.jsonl"
@@ -148,7 +149,8 @@ def test_tag_parquet_shards_match_and_carry_dates(decisive_model, documents, ref
     assert {r["id"]: comparable(r) for r in good} == reference
     assert [r["date"] for r in good] == [d["published"] for d in dated(documents)]
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("part-*")}
-    assert main([*argv, "--workers", "2", "--shard-size", "300"]) == 0  # the same job: skipped
+    # The same job: every shard skipped, none rewritten; still 1, as the folder holds an error row.
+    assert main([*argv, "--workers", "2", "--shard-size", "300"]) == 1
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("part-*")} == before
     assert main([*argv, "--shard-size", "100"]) == 2  # other shards than those on disk: refused
 
@@ -275,4 +277,4 @@ def test_killed_ray_run_completes_on_rerun(ray_local, decisive_model, documents,
     assert error["id"] == f"{source}:401" and "malformed JSON" in error["error"]
     assert [r["id"] for r in rows if not r["error"]] == [d["id"] for d in docs]  # input order
     assert [r["date"] for r in rows if not r["error"]] == [d["published"] for d in docs]
-    assert main(argv) == 0  # nothing left to do
+    assert main(argv) == 1  # nothing left to do, and the folder still holds the error row
