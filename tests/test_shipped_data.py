@@ -44,3 +44,20 @@ def test_real_text_annotations_meet_the_issue_minimums(shared_data):
     # WikiEvents is evaluation only: every one of its annotated sentences is held out
     wiki = [r for r in records if r.source == "wikievents"]
     assert len(wiki) >= 800 and len(HeldOut.load().heldout_records(wiki)) == len(wiki)
+
+
+def test_reporting_corpus_is_what_its_drafts_build(tmp_path):
+    """data/reporting/*.jsonl are build outputs: a hand edit of a split, or a draft added without
+    rebuilding, shows here (rebuild with `conflict-events data build-written
+    data/reporting/drafts --out data/reporting`)."""
+    from conflict_events.training.corpus import SPLITS, build_written, draft_files
+    from conflict_events.training.records import write_records
+
+    drafts = draft_files([REPO / "data" / "reporting" / "drafts"])
+    corpus = build_written(drafts, normaliser=default_normaliser())
+    assert corpus.bad == []
+    for name in SPLITS:
+        write_records(tmp_path / f"{name}.jsonl", corpus.splits[name])
+        built = (tmp_path / f"{name}.jsonl").read_text(encoding="utf-8")
+        shipped = (REPO / "data" / "reporting" / f"{name}.jsonl").read_text(encoding="utf-8")
+        assert built == shipped, f"data/reporting/{name}.jsonl differs from its drafts' build"
