@@ -8,7 +8,12 @@
    split, one share varied while the other is kept whole, and every model is scored on the
    real-text dev split (all sources: evaluation may read research-only text). Event macro-F1,
    F1 per label, number span+role F1, and macro-F1 per source say which kind of data moves which
-   label. Thresholds stay at 0.5 in every run, so the runs differ by data alone.
+   label. Thresholds stay at 0.5 in every run, so the runs differ by data alone. ``--written``
+   names other written files (e.g. the reporting corpus beside the first one) and ``--name``
+   keeps their rows apart; ``--written-exclude`` leaves out the documents whose id matches, so
+   a batch of drafts can be scored with and without it from one checkout. Each row is one training
+   run: ``--seed`` adds a row trained with another seed, which shows how far two runs on the same
+   data differ (on the ~40 positives per label of the dev split, several points of F1).
 2. **Error classes.** A model's errors on the same dev split sorted into the classes seen on real
    news (attacks on camps read as displacement, indirect captures missed, sieges read as
    captures...): a class is a label, an error kind (missed or false) and a pattern on the text.
@@ -39,6 +44,8 @@ WRITTEN_DEV = REPO / "data/corpus/dev.jsonl"
 REAL = REPO / "runs/realtext-permissive/train.jsonl"
 REAL_DEV = REPO / "runs/realtext-all/dev.jsonl"
 SHARES = (0.0, 0.25, 0.5, 1.0)
+DEFAULT_NAME = "corpus"  # rows of the first written corpus alone
+DEFAULT_SEED = 13
 
 
 @dataclass(frozen=True)
@@ -154,16 +161,32 @@ def score(tagger, records: list[Record], labels: LabelSchema) -> dict:
     }
 
 
+def point_name(written: float, real: float, name: str, seed: int = DEFAULT_SEED) -> str:
+    """A grid point's key and folder name (the first written corpus alone has no prefix, the
+    default seed no suffix)."""
+    key = f"w{written:g}-r{real:g}" + ("" if seed == DEFAULT_SEED else f"-seed{seed}")
+    return key if name == DEFAULT_NAME else f"{name}-{key}"
+
+
+def written_records(args) -> list[Record]:
+    """The records of ``--written``, less the documents ``--written-exclude`` matches."""
+    records = [r for path in args.written for r in read(Path(path))]
+    if args.written_exclude:
+        pattern = re.compile(args.written_exclude)
+        records = [r for r in records if not pattern.search(r.doc_id or r.id)]
+    return records
+
+
 def train_point(written: float, real: float, args) -> Path:
     """Train one grid point (or reuse a finished one) and return its model folder."""
     from conflict_events.training.config import TrainConfig
     from conflict_events.training.train import train
 
-    out = Path(args.work) / f"w{written:g}-r{real:g}"
+    out = Path(args.work) / point_name(written, real, args.name, args.seed)
     if (out / "eval_results.json").is_file():
         return out
     data = out.parent / f"{out.name}.train.jsonl"
-    records = share(read(WRITTEN), written, args.seed) + share(read(REAL), real, args.seed)
+    records = share(written_records(args), written, args.seed) + share(read(REAL), real, args.seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_records(data, records)
     cfg = TrainConfig(
@@ -214,8 +237,10 @@ def write_table(curve: dict, errors: dict | None, out: Path, labels: LabelSchema
     ]
     if curve:
         head = [
+            "written data",
             "written share",
             "real share",
+            "seed",
             "train records",
             "macro-F1",
             *labels.event_labels,
@@ -224,8 +249,10 @@ def write_table(curve: dict, errors: dict | None, out: Path, labels: LabelSchema
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for _, row in sorted(curve.items()):
             cells = [
+                row.get("written_data", DEFAULT_NAME),
                 f"{row['written']:g}",
                 f"{row['real']:g}",
+                str(row.get("seed", DEFAULT_SEED)),
                 str(row["train_records"]),
                 f"{row['macro_f1']:.3f}",
                 *(f"{row['per_label'].get(x, 0):.3f}" for x in labels.event_labels),
@@ -237,12 +264,13 @@ def write_table(curve: dict, errors: dict | None, out: Path, labels: LabelSchema
             "",
             "Macro-F1 per dev source:",
             "",
-            "| written | real | " + " | ".join(sources) + " |",
-            "|" + "---|" * (len(sources) + 2),
+            "| written data | written | real | seed | " + " | ".join(sources) + " |",
+            "|" + "---|" * (len(sources) + 4),
         ]
         for _, row in sorted(curve.items()):
             lines.append(
-                f"| {row['written']:g} | {row['real']:g} | "
+                f"| {row.get('written_data', DEFAULT_NAME)} | {row['written']:g} | {row['real']:g} | "
+                f"{row.get('seed', DEFAULT_SEED)} | "
                 + " | ".join(f"{row['by_source'].get(s, 0):.3f}" for s in sources)
                 + " |"
             )
@@ -272,11 +300,22 @@ def main(argv: list[str] | None = None) -> int:
         "--model", default=str(REPO / "model/default"), help="model whose errors are classified"
     )
     parser.add_argument("--errors-only", action="store_true")
+    parser.add_argument(
+        "--written", nargs="+", default=[str(WRITTEN)], help="written training files (JSONL)"
+    )
+    parser.add_argument(
+        "--written-exclude", default=None, help="leave out written documents whose id matches"
+    )
+    parser.add_argument(
+        "--name", default=DEFAULT_NAME, help="what the written files are, for the table's rows"
+    )
     parser.add_argument("--shares", type=float, nargs="+", default=list(SHARES))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-length", type=int, default=96)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="another seed: a row of its own"
+    )
     args = parser.parse_args(argv)
 
     from conflict_events.inference.tagger import EventTagger
@@ -300,8 +339,10 @@ def main(argv: list[str] | None = None) -> int:
             row = score(EventTagger.from_pretrained(folder, backend="torch"), dev, labels)
             train_records = sum(1 for _ in open(folder.parent / f"{folder.name}.train.jsonl"))
             curve[folder.name] = {
+                "written_data": args.name,
                 "written": written,
                 "real": real,
+                "seed": args.seed,
                 "train_records": train_records,
                 **row,
             }

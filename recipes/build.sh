@@ -9,8 +9,8 @@
 # Every step is a command; each training resumes from runs/*/checkpoint when killed, and finished
 # steps are skipped, so the script can simply be run again (run it in the background:
 # `nohup bash recipes/build.sh > runs/build.log 2>&1 &`). On 2 CPU cores without bf16 support:
-# teacher ~45 min, its pass over the training data and pool ~15 min, student ~25 min, `all` ~25 min,
-# learning curve ~40 min; about 3 hours in all.
+# teacher ~50 min, its pass over the training data and pool ~15 min, student ~25 min, `all` ~25 min,
+# learning curve ~20 min; about 3 hours in all with AVX-512, twice that with AVX2 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA_DIR=${1:-../shared/data}

@@ -199,17 +199,44 @@ def test_same_file_twice_gets_two_sections(tiny_model_dir, files, tmp_path):
     assert (report / "per_label_written_2.png").is_file()
 
 
-def _external():
+def _benchmark(name: str):
+    """A script of benchmarks/ loaded as a module."""
     import importlib.util
     import sys
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "external.py"
-    spec = importlib.util.spec_from_file_location("external", path)
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["external"] = module  # dataclasses resolve annotations through sys.modules
+    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
     spec.loader.exec_module(module)
     return module
+
+
+def _external():
+    return _benchmark("external")
+
+
+def test_learning_curve_rows_name_their_written_data_and_seed(tmp_path):
+    """A batch of drafts is scored with and without it (``--written-exclude`` on document ids),
+    and each written set and seed gets a row (and a run folder) of its own."""
+    import argparse
+
+    curve = _benchmark("learning_curve")
+
+    def record(doc_id: str) -> str:
+        text = f"Shelling hit the market in {doc_id}."
+        return json.dumps({"id": f"w-{doc_id}", "text": text, "events": [], "doc_id": doc_id})
+
+    first, second = tmp_path / "corpus.jsonl", tmp_path / "reporting.jsonl"
+    first.write_text(record("C1-d0001") + "\n", encoding="utf-8")
+    second.write_text("".join(record(d) + "\n" for d in ("R1-d0001", "R4-d0001")), "utf-8")
+    args = argparse.Namespace(written=[str(first), str(second)], written_exclude="^R[4-6]-")
+    assert [r.doc_id for r in curve.written_records(args)] == ["C1-d0001", "R1-d0001"]
+    args.written_exclude = None
+    assert len(curve.written_records(args)) == 3
+    assert curve.point_name(1, 0.5, "corpus") == "w1-r0.5"  # the first rows keep their names
+    assert curve.point_name(1, 1, "reporting", 14) == "reporting-w1-r1-seed14"
 
 
 def test_external_benchmarks_skip_clearly_without_the_corpora(tmp_path, capsys):
