@@ -257,18 +257,12 @@ def test_batch_size_and_threads_are_settable_and_change_no_result(exported):
     assert decisions(small.tag(SENTENCES)) == decisions(large.tag(SENTENCES))
     # Dynamic int8 quantises activations with one scale per batch, so an int8 score moves with
     # the batch a sentence shares: ~1e-3 on a trained model, a few hundredths on a random tiny
-    # one (spiky activations, and more on a CPU without VNNI); decisions clear of the threshold
-    # do not move.
+    # one (spiky activations, and more on a CPU without VNNI, where 0.04 was seen), so only a
+    # decision within that distance of its threshold can change with the batch size.
     int8_small = EventTagger.from_pretrained(exported, batch_size=2)
     int8_large = EventTagger.from_pretrained(exported, batch_size=64)
-    p_small = int8_small.predict_proba(SENTENCES)
-    p_large = int8_large.predict_proba(SENTENCES)
-    assert np.abs(p_small - p_large).max() < 0.1
-    labels = int8_small.labels.event_labels
-    thresholds = np.array([int8_small.config.thresholds.get(x, 0.5) for x in labels])
-    clear = np.abs(p_large - thresholds) > 0.1
-    assert clear.sum() >= 5, "too few decisions clear of the threshold to compare"
-    np.testing.assert_array_equal((p_small > thresholds)[clear], (p_large > thresholds)[clear])
+    gap = np.abs(int8_small.predict_proba(SENTENCES) - int8_large.predict_proba(SENTENCES))
+    assert gap.max() < 0.1
 
 
 def test_done_when_command_runs_on_onnx_without_torch(exported):
