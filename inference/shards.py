@@ -147,14 +147,24 @@ def write_shards(
 
 
 def shard_errors(path: Path) -> int:
-    """Error rows of a complete shard (only its ``error`` column is read)."""
-    if path.suffix == ".parquet":
-        import pyarrow.parquet as pq
+    """Error rows of a complete shard (only its ``error`` column is read).
 
-        column = pq.read_table(path, columns=["error"]).column("error")
-        return len(column) - column.null_count
-    with path.open(encoding="utf-8") as stream:
-        return sum(1 for line in stream if json.loads(line).get("error"))
+    A shard that cannot be read (damaged after it was written) is a :class:`ShardError` naming
+    it: skipping it would pass off records nobody can read as tagged.
+    """
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            column = pq.read_table(path, columns=["error"]).column("error")
+            return len(column) - column.null_count
+        with path.open(encoding="utf-8") as stream:
+            return sum(1 for line in stream if json.loads(line).get("error"))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ShardError(
+            f"{path}: a complete shard that cannot be read ({type(exc).__name__}: {exc}); "
+            "delete it and run the same command again to tag its records anew"
+        ) from None
 
 
 def read_shards(folder: str | Path) -> Iterator[dict[str, Any]]:

@@ -98,6 +98,9 @@ def run_sharded(args: argparse.Namespace, options: ReadOptions) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; run the same command again to carry on", file=sys.stderr)
         return 130
+    except ShardError as exc:  # a complete shard damaged since: the message says what to do
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - a model that cannot load, an engine that died
         return _usage_error(
             f"tagging stopped: {type(exc).__name__}: {exc}; the shards written so far are kept "

@@ -127,10 +127,13 @@ def dated(documents: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{**d, "published": f"2024-03-{i % 28 + 1:02d}"} for i, d in enumerate(documents)]
 
 
-def test_tag_parquet_shards_match_and_carry_dates(decisive_model, documents, reference, tmp_path):
+def test_tag_parquet_shards_match_and_carry_dates(
+    decisive_model, documents, reference, tmp_path, capsys
+):
     """`tag --format parquet` on one machine: the Ray engine's shard folder, the same results,
-    the publication date of `--date-field` in each row, and a re-run that tags nothing again but
-    still reports the error row an earlier run wrote."""
+    the publication date of `--date-field` in each row, a re-run that tags nothing again but
+    still reports the error row an earlier run wrote, and a shard damaged since named, not
+    skipped as if its records were tagged."""
     from conflict_events.inference.shards import read_shards
 
     source = tmp_path / "docs.jsonl"
@@ -153,6 +156,12 @@ def test_tag_parquet_shards_match_and_carry_dates(decisive_model, documents, ref
     assert main([*argv, "--workers", "2", "--shard-size", "300"]) == 1
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("part-*")} == before
     assert main([*argv, "--shard-size", "100"]) == 2  # other shards than those on disk: refused
+    damaged = out / "part-00001.parquet"
+    damaged.write_bytes(b"not parquet")
+    capsys.readouterr()
+    assert main([*argv, "--workers", "2", "--shard-size", "300"]) == 1
+    assert f"{damaged}: a complete shard that cannot be read" in capsys.readouterr().err
+    assert damaged.read_bytes() == b"not parquet"  # left for the user to look at, not replaced
 
 
 def test_ray_dataset_matches(ray_local, decisive_model, documents, reference):
