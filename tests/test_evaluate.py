@@ -189,6 +189,21 @@ def test_evaluate_refuses_heldout_training_data_and_bad_inputs(
     assert "no record to score" in err and f"{empty}:0: file is empty" in err
 
 
+def test_bootstrap_zero_reports_figures_without_intervals(tiny_model_dir, files, tmp_path, capsys):
+    written, _, _ = files
+    report = tmp_path / "r"
+    args = ["evaluate", "--model", str(tiny_model_dir), "--data", str(written)]
+    assert main([*args, "--report", str(report), "--bootstrap", "0"]) == 0
+    metrics = json.loads((report / "metrics.json").read_text())
+    scores = metrics["sections"][0]["systems"]["model"]
+    assert scores["ci"]["macro_f1"] is None and scores["ci"]["micro_f1"] is None
+    assert 0.0 <= scores["events"]["macro_f1"] <= 1.0
+    assert "bootstrap: off" in (report / "report.md").read_text()
+    capsys.readouterr()
+    assert main([*args, "--bootstrap", "-1"]) == 1
+    assert "--bootstrap -1" in capsys.readouterr().err
+
+
 def test_same_file_twice_gets_two_sections(tiny_model_dir, files, tmp_path):
     written, _, _ = files
     report = tmp_path / "r"

@@ -119,13 +119,18 @@ def score_system(
     events = event_metrics(gold, pred, labels.event_labels, known)
     counts = event_counts(gold, pred, labels.event_labels, known)
     scored = [labels.event_labels.index(x) for x in events.scored_labels]
+
+    def interval(item_counts: np.ndarray, statistic) -> list[float] | None:
+        # samples == 0 turns the intervals off (a quick look); None prints as the bare figure.
+        if samples <= 0:
+            return None
+        return list(bootstrap_counts_ci(item_counts, statistic, samples, seed))
+
     out: dict[str, Any] = {
         "events": events.to_dict(),
         "ci": {
-            "macro_f1": list(bootstrap_counts_ci(counts[:, scored], macro_f1, samples, seed))
-            if scored
-            else None,
-            "micro_f1": list(bootstrap_counts_ci(counts, micro_f1, samples, seed)),
+            "macro_f1": interval(counts[:, scored], macro_f1) if scored else None,
+            "micro_f1": interval(counts, micro_f1),
         },
         "ece": None,
         "reliability": None,
@@ -141,9 +146,7 @@ def score_system(
         gold_n = [r.numbers for r in records]
         pred_n = [r.numbers for r in results]
         out["numbers"] = number_metrics(gold_n, pred_n, labels.number_roles, known).to_dict()
-        out["ci"]["number_f1"] = list(
-            bootstrap_counts_ci(number_counts(gold_n, pred_n, known), micro_f1, samples, seed)
-        )
+        out["ci"]["number_f1"] = interval(number_counts(gold_n, pred_n, known), micro_f1)
     return out
 
 
@@ -386,6 +389,8 @@ def evaluate_command(args: argparse.Namespace) -> tuple[dict[str, Any], list[dic
     """
     from conflict_events.inference.tagger import EventTagger
 
+    if args.bootstrap < 0:
+        raise ValueError(f"--bootstrap {args.bootstrap}: give 0 (no intervals) or more resamples")
     tagger = EventTagger.from_pretrained(
         args.model, backend=args.backend, threads=args.threads, batch_size=args.batch_size
     )
@@ -462,7 +467,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for the runtime")
     parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
-                        help="bootstrap resamples for the 95%% intervals")  # fmt: skip
+                        help="bootstrap resamples for the 95%% intervals (0: no intervals)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-errors", type=int, default=25, metavar="N",
                         help="errors listed per label and kind in errors.md (all go to errors.jsonl)")  # fmt: skip

@@ -324,8 +324,12 @@ def render_markdown(metrics: dict[str, Any]) -> str:
         f"- model: `{model.get('path')}` (backend {model.get('backend')}), thresholds "
         f"{json.dumps(model.get('thresholds', {}))}",
         f"- command: `{settings.get('command', '')}`",
-        f"- bootstrap: {settings.get('bootstrap_samples')} resamples of sentences, seed "
-        f"{settings.get('seed')}; intervals are 95% percentile intervals",
+        (
+            f"- bootstrap: {settings.get('bootstrap_samples')} resamples of sentences, seed "
+            f"{settings.get('seed')}; intervals are 95% percentile intervals"
+            if settings.get("bootstrap_samples")
+            else "- bootstrap: off (`--bootstrap 0`), so no intervals"
+        ),
         "- `model` is the event head alone; `model+reconcile` adds the reconciliation rule; "
         "labels and roles a record's source did not annotate (`known_labels`) are not scored.",
         "- confusion matrix: diagonal = labels found; a missed gold label is paired with each "
