@@ -480,7 +480,12 @@ def _read_stream(
     produced = 0
     try:
         head = stream.read(SNIFF_BYTES)
-        if head.startswith(_WIDE_BOMS) or (kind == "text" and b"\0" in head):
+        if head.startswith(_WIDE_BOMS):
+            yield BadRecord(
+                name, None, "UTF-16 or UTF-32 text (byte-order mark): re-encode it as UTF-8"
+            )
+            return
+        if kind == "text" and b"\0" in head:
             yield BadRecord(name, None, "binary file (NUL bytes; not UTF-8 text)")
             return
         if kind == "text":

@@ -68,6 +68,8 @@ def read_warc(name: str, stream: BinaryIO, options: Any = None) -> Iterator[Docu
         return
     counted = _CountingReader(stream, head)
     number = 0
+    yielded = 0  # pages (documents or bad records) given back
+    skipped: dict[str, int] = {}  # records that hold no page, by type, for the report below
     end = 0  # byte offset just after the last whole record
     try:
         records = ArchiveIterator(counted, arc2warc=True, check_digests=False)
@@ -88,7 +90,11 @@ def read_warc(name: str, stream: BinaryIO, options: Any = None) -> Iterator[Docu
                 return
             end = offset + records.get_record_length()
             if item is not None:
+                yielded += 1
                 yield item
+            else:
+                rec_type = record.rec_type or "untyped"
+                skipped[rec_type] = skipped.get(rec_type, 0) + 1
         counted.read()  # whatever warcio left unread counts towards the size
     except Exception as exc:  # noqa: BLE001 - warcio raises its own and zlib/OS errors
         yield BadRecord(name, number + 1, f"unreadable WARC record after byte offset {end}: {exc}")
@@ -102,6 +108,11 @@ def read_warc(name: str, stream: BinaryIO, options: Any = None) -> Iterator[Docu
         )
     elif number == 0:
         yield BadRecord(name, None, "no WARC record in the file")
+    elif not yielded:  # else the archive would pass as an empty file
+        kinds = ", ".join(f"{count} {rec_type}" for rec_type, count in sorted(skipped.items()))
+        yield BadRecord(
+            name, None, f"no HTML or plain-text page among its {number} WARC records ({kinds})"
+        )
 
 
 def _is_archive(head: bytes) -> bool:

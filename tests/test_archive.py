@@ -206,6 +206,8 @@ def test_bad_whole_files(tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)))
     latin1 = tmp_path / "latin1.txt"
     latin1.write_bytes(f"{FLED}\nThe caf".encode() + b"\xe9 was shelled.\n")
+    utf16 = tmp_path / "utf16.jsonl"
+    utf16.write_bytes(json.dumps({"text": FLED}).encode("utf-16"))  # starts with a BOM
     missing = tmp_path / "gone.txt"
     os.symlink(tmp_path / "nowhere.txt", missing)  # unreadable: a dangling link
     header_only = tmp_path / "header.csv"
@@ -225,6 +227,7 @@ def test_bad_whole_files(tmp_path):
         empty_jsonl,
         binary,
         latin1,
+        utf16,
         missing,
         header_only,
         no_column,
@@ -240,6 +243,7 @@ def test_bad_whole_files(tmp_path):
     assert reports[str(latin1)].line == 2 and reports[str(latin1)].reason.startswith(
         "invalid UTF-8: byte 0xe9"
     )
+    assert reports[str(utf16)].reason.startswith("UTF-16 or UTF-32 text")
     assert reports[str(missing)].reason == "unreadable file: No such file or directory"
     assert reports[str(header_only)].reason == "empty file (no record)"
     assert (

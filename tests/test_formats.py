@@ -111,6 +111,18 @@ def test_truncated_warc_reports_the_record_and_keeps_what_came_before(gzip):
         assert "truncated" in bad.reason or "unreadable" in bad.reason, bad.reason
 
 
+def test_warc_without_a_page_is_reported_not_passed_as_empty():
+    pytest.importorskip("warcio")
+    from conflict_events.inference.warc_reader import read_warc
+
+    images = [("https://example.org/logo.png", "image/png", "not text")]
+    [bad] = read_warc("images.warc", io.BytesIO(_warc(images)))
+    assert isinstance(bad, BadRecord) and bad.file == "images.warc"
+    assert bad.reason == (
+        "no HTML or plain-text page among its 3 WARC records (1 request, 1 response, 1 warcinfo)"
+    )
+
+
 def test_garbage_is_no_warc():
     pytest.importorskip("warcio")
     from conflict_events.inference.warc_reader import read_warc
