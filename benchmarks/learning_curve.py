@@ -14,6 +14,9 @@
    a batch of drafts can be scored with and without it from one checkout. Each row is one training
    run: ``--seed`` adds a row trained with another seed, which shows how far two runs on the same
    data differ (on the ~40 positives per label of the dev split, several points of F1).
+   ``--real-weight W`` gives the real-text records a loss weight of W (written ones weigh 1),
+   also a row of its own: does real text, scarce beside the written corpora, pay more if it
+   counts more?
 2. **Error classes.** A model's errors on the same dev split sorted into the classes seen on real
    news (attacks on camps read as displacement, indirect captures missed, sieges read as
    captures...): a class is a label, an error kind (missed or false) and a pattern on the text.
@@ -161,10 +164,13 @@ def score(tagger, records: list[Record], labels: LabelSchema) -> dict:
     }
 
 
-def point_name(written: float, real: float, name: str, seed: int = DEFAULT_SEED) -> str:
+def point_name(
+    written: float, real: float, name: str, seed: int = DEFAULT_SEED, real_weight: float = 1.0
+) -> str:
     """A grid point's key and folder name (the first written corpus alone has no prefix, the
-    default seed no suffix)."""
-    key = f"w{written:g}-r{real:g}" + ("" if seed == DEFAULT_SEED else f"-seed{seed}")
+    default seed and real-text weight no suffix)."""
+    key = f"w{written:g}-r{real:g}" + ("" if real_weight == 1 else f"-rw{real_weight:g}")
+    key += "" if seed == DEFAULT_SEED else f"-seed{seed}"
     return key if name == DEFAULT_NAME else f"{name}-{key}"
 
 
@@ -177,20 +183,26 @@ def written_records(args) -> list[Record]:
     return records
 
 
-def train_point(written: float, real: float, args) -> Path:
-    """Train one grid point (or reuse a finished one) and return its model folder."""
+def train_point(written: float, real: float, args) -> tuple[Path, int]:
+    """Train one grid point (or reuse a finished one); its model folder and training records."""
     from conflict_events.training.config import TrainConfig
     from conflict_events.training.train import train
 
-    out = Path(args.work) / point_name(written, real, args.name, args.seed)
-    if (out / "eval_results.json").is_file():
-        return out
+    out = Path(args.work) / point_name(written, real, args.name, args.seed, args.real_weight)
+    # Two files, so the real-text one can carry its loss weight (`PATH,weight=W`).
     data = out.parent / f"{out.name}.train.jsonl"
-    records = share(written_records(args), written, args.seed) + share(read(REAL), real, args.seed)
+    real_data = out.parent / f"{out.name}.real.jsonl"
+    if (out / "eval_results.json").is_file():
+        return out, sum(1 for path in (data, real_data) if path.is_file() for _ in open(path))
+    written_part = share(written_records(args), written, args.seed)
+    real_part = share(read(REAL), real, args.seed)
     out.parent.mkdir(parents=True, exist_ok=True)
-    write_records(data, records)
+    write_records(data, written_part)
+    write_records(real_data, real_part)
+    inputs = [str(data)] if written_part else []  # a share of 0 leaves a file empty
+    inputs += [f"{real_data},weight={args.real_weight:g}"] if real_part else []
     cfg = TrainConfig(
-        train=[str(data)],
+        train=inputs,
         dev=[str(WRITTEN_DEV)],  # written dev only picks the epoch: real dev is what is measured
         out=str(out),
         max_length=args.max_length,
@@ -203,7 +215,7 @@ def train_point(written: float, real: float, args) -> Path:
         checkpoint_every=100,
     )
     train(cfg)
-    return out
+    return out, len(written_part) + len(real_part)
 
 
 def classify_errors(tagger, records: list[Record], labels: LabelSchema) -> dict:
@@ -240,6 +252,7 @@ def write_table(curve: dict, errors: dict | None, out: Path, labels: LabelSchema
             "written data",
             "written share",
             "real share",
+            "real weight",
             "seed",
             "train records",
             "macro-F1",
@@ -252,6 +265,7 @@ def write_table(curve: dict, errors: dict | None, out: Path, labels: LabelSchema
                 row.get("written_data", DEFAULT_NAME),
                 f"{row['written']:g}",
                 f"{row['real']:g}",
+                f"{row.get('real_weight', 1.0):g}",
                 str(row.get("seed", DEFAULT_SEED)),
                 str(row["train_records"]),
                 f"{row['macro_f1']:.3f}",
@@ -264,13 +278,13 @@ def write_table(curve: dict, errors: dict | None, out: Path, labels: LabelSchema
             "",
             "Macro-F1 per dev source:",
             "",
-            "| written data | written | real | seed | " + " | ".join(sources) + " |",
-            "|" + "---|" * (len(sources) + 4),
+            "| written data | written | real | real weight | seed | " + " | ".join(sources) + " |",
+            "|" + "---|" * (len(sources) + 5),
         ]
         for _, row in sorted(curve.items()):
             lines.append(
                 f"| {row.get('written_data', DEFAULT_NAME)} | {row['written']:g} | {row['real']:g} | "
-                f"{row.get('seed', DEFAULT_SEED)} | "
+                f"{row.get('real_weight', 1.0):g} | {row.get('seed', DEFAULT_SEED)} | "
                 + " | ".join(f"{row['by_source'].get(s, 0):.3f}" for s in sources)
                 + " |"
             )
@@ -316,6 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="another seed: a row of its own"
     )
+    parser.add_argument(
+        "--real-weight",
+        type=float,
+        default=1.0,
+        help="loss weight of the real-text records (written ones weigh 1): a row of its own",
+    )
     args = parser.parse_args(argv)
 
     from conflict_events.inference.tagger import EventTagger
@@ -335,13 +355,13 @@ def main(argv: list[str] | None = None) -> int:
         for written, real in points:
             if written == 0 and real == 0:
                 continue
-            folder = train_point(written, real, args)
+            folder, train_records = train_point(written, real, args)
             row = score(EventTagger.from_pretrained(folder, backend="torch"), dev, labels)
-            train_records = sum(1 for _ in open(folder.parent / f"{folder.name}.train.jsonl"))
             curve[folder.name] = {
                 "written_data": args.name,
                 "written": written,
                 "real": real,
+                "real_weight": args.real_weight,
                 "seed": args.seed,
                 "train_records": train_records,
                 **row,

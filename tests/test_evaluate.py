@@ -252,6 +252,44 @@ def test_learning_curve_rows_name_their_written_data_and_seed(tmp_path):
     assert len(curve.written_records(args)) == 3
     assert curve.point_name(1, 0.5, "corpus") == "w1-r0.5"  # the first rows keep their names
     assert curve.point_name(1, 1, "reporting", 14) == "reporting-w1-r1-seed14"
+    assert curve.point_name(1, 1, "reporting", 14, 2) == "reporting-w1-r1-rw2-seed14"
+
+
+def test_learning_curve_weighs_the_real_text_file(tmp_path, monkeypatch):
+    """``--real-weight W`` trains on the written records and, in a file of their own, the real
+    ones with ``weight=W``; a share of 0 leaves its file out of the run."""
+    import argparse
+
+    import conflict_events.training.train as train_module
+
+    curve = _benchmark("learning_curve")
+    real = tmp_path / "real.jsonl"
+    real.write_text(
+        json.dumps({"id": "r1", "text": "Rebels took the town.", "events": [], "doc_id": "d1"})
+        + "\n",
+        encoding="utf-8",
+    )
+    written = tmp_path / "written.jsonl"
+    written.write_text(
+        json.dumps({"id": "w1", "text": "Shelling hit the market.", "events": [], "doc_id": "C1"})
+        + "\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(curve, "REAL", real)
+    configs = []
+    monkeypatch.setattr(train_module, "train", configs.append)
+    args = argparse.Namespace(
+        work=str(tmp_path / "work"), name="corpus", seed=13, real_weight=2.0, written=[str(written)],
+        written_exclude=None, max_length=32, epochs=1, threads=1,
+    )  # fmt: skip
+    folder, n = curve.train_point(1.0, 1.0, args)
+    assert folder.name == "w1-r1-rw2" and n == 2
+    assert configs[-1].train == [
+        str(folder.parent / "w1-r1-rw2.train.jsonl"),
+        f"{folder.parent / 'w1-r1-rw2.real.jsonl'},weight=2",
+    ]
+    curve.train_point(1.0, 0.0, args)
+    assert configs[-1].train == [str(folder.parent / "w1-r0-rw2.train.jsonl")]
 
 
 def test_external_benchmarks_skip_clearly_without_the_corpora(tmp_path, capsys):
