@@ -51,9 +51,9 @@ def _records(prefix="r", source="written"):
     return out
 
 
-def _train(tiny_base, tmp_path, *extra):
+def _train(tiny_base, tmp_path, *extra, records=None):
     data = tmp_path / "train.jsonl"
-    write_records(data, _records())
+    write_records(data, _records() if records is None else records)
     out = tmp_path / "run"
     args = [
         "train",
@@ -115,6 +115,31 @@ def test_a_killed_run_resumes_from_its_checkpoint(tiny_base, tmp_path, caplog):
         _train(tiny_base, tmp_path, "--max-steps", "2", "--epochs", "2", "--keep-checkpoint")
     assert "resuming from" in caplog.text
     assert json.loads((out / "checkpoint" / "state.json").read_text())["step"] >= 2
+
+
+def test_a_checkpoint_is_not_resumed_on_changed_training_records(
+    tiny_base, tmp_path, capsys, caplog
+):
+    """Same files, same config, but an edited file: resuming would mix two datasets."""
+    out = _train(tiny_base, tmp_path, "--max-steps", "1", "--checkpoint-every", "1",
+                 "--keep-checkpoint")  # fmt: skip
+    state_file = out / "checkpoint" / "state.json"
+    state = json.loads(state_file.read_text())
+    assert state["data"]["records"] == len(SENTENCES) and len(state["data"]["sha256"]) == 64
+    grown = [*_records(), *_records(prefix="extra")[:1]]
+    with pytest.raises(AssertionError):  # _train asserts a zero exit status
+        _train(tiny_base, tmp_path, "--max-steps", "2", "--keep-checkpoint", records=grown)
+    err = capsys.readouterr().err
+    assert f"({len(SENTENCES)} then, {len(SENTENCES) + 1} now)" in err and "--overwrite" in err
+    assert "Traceback" not in err
+    assert json.loads(state_file.read_text()) == state  # the checkpoint is left as it was
+
+    del state["data"]  # a checkpoint written before runs recorded their data
+    state_file.write_text(json.dumps(state))
+    with caplog.at_level(logging.WARNING, logger="conflict_events.training"):
+        _train(tiny_base, tmp_path, "--max-steps", "2", "--keep-checkpoint")
+    assert "resuming unchecked" in caplog.text
+    assert json.loads(state_file.read_text())["data"]["records"] == len(SENTENCES)
 
 
 def test_a_finished_run_keeps_no_optimizer_state(tiny_base, tmp_path):

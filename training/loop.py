@@ -30,6 +30,7 @@ batch and the model outputs.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -175,6 +176,7 @@ class TrainState:
     history: list[dict[str, Any]] = field(default_factory=list)
     total_steps: int = 0
     should_stop: bool = False  # a callback may set it to end the run after this step
+    data: dict[str, Any] | None = None  # what it trains on: see data_fingerprint()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -252,6 +254,33 @@ def prepare_run_folder(out: Path, config: TrainConfig) -> str:
             "next time to keep a finished run resumable"
         )
     return "fresh"  # an earlier run died before its first checkpoint
+
+
+def data_fingerprint(train_examples: Sequence[Any]) -> dict[str, Any]:
+    """The records and weights a run trains on, in a checkpoint-sized form: a resumed run must
+    see the same ones (same files, same config can still mean edited files)."""
+    digest = hashlib.sha256()
+    for example in train_examples:
+        digest.update(
+            json.dumps([example.record.to_dict(), example.weight], sort_keys=True).encode()
+        )
+        digest.update(b"\n")
+    return {"records": len(train_examples), "sha256": digest.hexdigest()}
+
+
+def check_resumed_data(checkpoint: Path, fingerprint: dict[str, Any]) -> None:
+    """Refuse to resume ``checkpoint`` on other training records than it was trained on."""
+    saved = json.loads((checkpoint / "state.json").read_text(encoding="utf-8")).get("data")
+    if saved is None:  # written before runs recorded their data
+        log.warning(
+            "%s records no fingerprint of its training data: resuming unchecked", checkpoint
+        )
+    elif saved != fingerprint:
+        raise RunFolderError(
+            f"{checkpoint} was trained on other records ({saved['records']} then, "
+            f"{fingerprint['records']} now): a training file changed since it was written. "
+            "Pass --overwrite to start afresh, or restore the files it was trained on"
+        )
 
 
 # -- dev scores and decisions -------------------------------------------------------------
@@ -415,7 +444,9 @@ def fit(
     mode = prepare_run_folder(out, config) if out else "fresh"
     if mode == "done":
         raise RunFolderError(f"{out} holds this run, finished; pass --overwrite to train it again")
+    fingerprint = data_fingerprint(train_examples)
     if mode == "resume":  # the checkpoint's weights replace the model's
+        check_resumed_data(checkpoint, fingerprint)
         from conflict_events.model.pretrained import EventModel
 
         resumed = EventModel.from_pretrained(checkpoint, labels)
@@ -452,10 +483,10 @@ def fit(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     base_lrs = [group["lr"] for group in optimizer.param_groups]
-    state = TrainState(total_steps=total_steps)
+    state = TrainState(total_steps=total_steps, data=fingerprint)
     if mode == "resume":
         state = TrainState.from_dict(load_checkpoint(checkpoint, optimizer))
-        state.total_steps, state.should_stop = total_steps, False
+        state.total_steps, state.should_stop, state.data = total_steps, False, fingerprint
         log.info("resuming from %s: epoch %d, step %d", checkpoint, state.epoch, state.step)
     if out:
         out.mkdir(parents=True, exist_ok=True)
