@@ -176,6 +176,14 @@ def file_identity(path: str | int) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
+def same_file(a: str, b: str) -> bool:
+    """Do two paths name one file (same real path, or the same device and inode)?"""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    identity = file_identity(a)
+    return identity is not None and identity == file_identity(b)
+
+
 def parse_glob(text: str) -> tuple[str, ...]:
     """``"*.txt, *.md"`` → ``("*.txt", "*.md")``.
 

@@ -72,9 +72,9 @@ from conflict_events.inference.archive import (
     InputError,
     ReadOptions,
     check_inputs,
-    file_identity,
     parse_glob,
     read_archive,
+    same_file,
 )
 from conflict_events.inference.manifest import (
     JobManifest,
@@ -751,7 +751,7 @@ def _settings(args: argparse.Namespace) -> tuple[ReadOptions, str]:
         )
     if not args.out and sys.stdout is None:
         raise InputError("stdout is closed; pass --out FILE")
-    if args.out and args.errors and _same_file(args.out, args.errors):
+    if args.out and args.errors and same_file(args.out, args.errors):
         raise InputError("--out and --errors name the same file")
     for flag, path in (("--out", args.out), ("--errors", args.errors)):
         if path and os.path.isfile(path) and not (args.resume or args.overwrite):
@@ -787,13 +787,6 @@ def read_options(args: argparse.Namespace, exclude: tuple[str, ...]) -> ReadOpti
     )
     check_inputs(args.inputs, options)
     return options
-
-
-def _same_file(a: str, b: str) -> bool:
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    identity = file_identity(a)
-    return identity is not None and identity == file_identity(b)
 
 
 def _regular_out(out: str | None) -> bool:

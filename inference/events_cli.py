@@ -17,12 +17,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from conflict_events.inference.archive import same_file
 from conflict_events.inference.dates import parse_publication_date
 from conflict_events.inference.event_records import (
     RECORD_FIELDS,
@@ -59,8 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-o",
         "--out",
         metavar="FILE",
-        help="output: .csv, .jsonl or .parquet (default: JSONL on stdout)",
+        help="output: .csv, .jsonl or .parquet (default: JSONL on stdout); an existing file "
+        "is refused without --overwrite",
     )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     parser.add_argument(
         "--date",
         metavar="YYYY-MM-DD",
@@ -136,27 +140,55 @@ def _tagged_row(row: dict[str, Any]) -> dict[str, Any] | str:
     return row
 
 
-def write_records(records: list[dict[str, Any]], out: str | None, fields: tuple[str, ...]) -> None:
-    """Write records as CSV / Parquet / JSONL (by suffix; JSONL to stdout without ``out``)."""
-    if out and out.lower().endswith(".parquet"):
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+def output_problem(out: str, inputs: list[str], overwrite: bool) -> str | None:
+    """Why ``--out`` must not be written: it is an input (or inside an input folder), or it
+    exists and ``--overwrite`` was not given; None when it may be."""
+    for path in inputs:
+        inside = os.path.isdir(path) and Path(os.path.realpath(out)).is_relative_to(
+            os.path.realpath(path)
+        )
+        if inside or same_file(out, path):
+            return f"--out {out} is the input {path}, or inside it; choose another file"
+    if os.path.isdir(out):
+        return f"--out {out} is a folder; name a .csv, .jsonl or .parquet file"
+    if os.path.exists(out) and not overwrite:
+        return f"--out {out} exists; pass --overwrite to replace it"
+    return None
 
-        pq.write_table(pa.Table.from_pylist(records), out)
+
+def write_records(records: list[dict[str, Any]], out: str | None, fields: tuple[str, ...]) -> None:
+    """Write records as CSV / Parquet / JSONL (by suffix; JSONL to stdout without ``out``).
+
+    A file is written beside ``out`` and renamed over it when complete, so a failure part way
+    leaves an earlier ``out`` as it was.
+    """
+    if not out:
+        _write_jsonl(records, sys.stdout)
         return
-    if out and out.lower().endswith(".csv"):
-        with open(out, "w", encoding="utf-8", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(flat(r) for r in records)
-        return
-    stream = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
+    partial = f"{out}.partial"
     try:
-        for r in records:
-            stream.write(json.dumps(r, ensure_ascii=False) + "\n")
+        if out.lower().endswith(".parquet"):
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.Table.from_pylist(records), partial)
+        elif out.lower().endswith(".csv"):
+            with open(partial, "w", encoding="utf-8", newline="") as f:
+                writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(flat(r) for r in records)
+        else:
+            with open(partial, "w", encoding="utf-8") as f:
+                _write_jsonl(records, f)
+        os.replace(partial, out)
     finally:
-        if out:
-            stream.close()
+        if os.path.exists(partial):
+            os.unlink(partial)
+
+
+def _write_jsonl(records: list[dict[str, Any]], stream) -> None:
+    for r in records:
+        stream.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -171,6 +203,10 @@ def run(args: argparse.Namespace) -> int:
     missing = [p for p in args.inputs if not Path(p).exists()]
     if missing:
         print(f"{PROG}: error: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    problem = args.out and output_problem(args.out, args.inputs, args.overwrite)
+    if problem:
+        print(f"{PROG}: error: {problem}", file=sys.stderr)
         return 2
     started = time.perf_counter()
     countries = (

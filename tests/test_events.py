@@ -284,6 +284,42 @@ def test_events_reports_damaged_parquet_and_empty_folders(tmp_path):
     assert where == str(empty) and "no part-* shard files" in reason
 
 
+def test_events_never_writes_over_its_input_or_an_existing_file(tmp_path, capsys):
+    """Refused before anything is read: the output naming an input (or a file in an input shard
+    folder), or an existing file without --overwrite. Each input is left byte for byte."""
+    from conflict_events.cli import main
+
+    tagged = tmp_path / "tagged.jsonl"
+    tagged.write_text('{"id": "a", "sentences": []}\n', encoding="utf-8")
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    before = tagged.read_bytes()
+    (tmp_path / "alias.jsonl").hardlink_to(tagged)
+    for out in (tagged, tmp_path / "alias.jsonl", shards / "events.csv"):
+        assert main(["events", str(tagged), str(shards), "--out", str(out), "--overwrite"]) == 2
+        assert "is the input" in capsys.readouterr().err
+    earlier = tmp_path / "events.csv"
+    earlier.write_text("earlier work\n", encoding="utf-8")
+    assert main(["events", str(tagged), "--out", str(earlier)]) == 2
+    assert "exists; pass --overwrite" in capsys.readouterr().err
+    assert tagged.read_bytes() == before and earlier.read_text() == "earlier work\n"
+    assert not (shards / "events.csv").exists()
+
+
+def test_events_output_is_replaced_only_when_complete(tmp_path):
+    from conflict_events.inference.event_records import RECORD_FIELDS
+    from conflict_events.inference.events_cli import write_records
+
+    out = tmp_path / "events.jsonl"
+    out.write_text("earlier work\n", encoding="utf-8")
+    with pytest.raises(TypeError):  # a value JSON cannot hold: the write fails part way
+        write_records([{"role": "killed"}, {"role": object()}], str(out), RECORD_FIELDS)
+    assert out.read_text() == "earlier work\n"
+    write_records([{"role": "killed"}], str(out), RECORD_FIELDS)
+    assert out.read_text() == '{"role": "killed"}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["events.jsonl"]  # no partial file left
+
+
 def test_tag_copies_the_date_field(tmp_path):
     from conflict_events.inference.archive import ReadOptions, read_archive
 
