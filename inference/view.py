@@ -28,6 +28,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from conflict_events.inference.archive import same_file
 from conflict_events.inference.results import (
     DocumentResult,
     DocumentSummary,
@@ -343,6 +344,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.tagged != "-" and not os.path.isfile(args.tagged):
         print(f"{PROG}: error: {args.tagged}: no such file", file=sys.stderr)
+        return 2
+    if args.html and args.tagged != "-" and same_file(args.html, args.tagged):
+        print(
+            f"{PROG}: error: --html {args.html} is the input; choose another file", file=sys.stderr
+        )
         return 2
     if args.html and os.path.exists(args.html) and not args.overwrite:
         print(f"{PROG}: error: {args.html} exists; pass --overwrite to replace it", file=sys.stderr)

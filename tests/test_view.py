@@ -182,3 +182,13 @@ def test_progress_shows_total_percentage_eta_failures_and_a_skipping_phase(onnx_
     (tmp_path / "out.jsonl").write_bytes(b"".join(lines[:40]))
     _, screen = in_terminal([*argv, "--resume"], tmp_path)
     assert "skipping finished documents" in screen and "40 skipped" in screen
+
+
+def test_show_never_writes_its_page_over_the_input(tagged, tmp_path, capsys):
+    before = tagged.read_bytes()
+    alias = tmp_path / "alias.html"
+    alias.hardlink_to(tagged)
+    for page in (tagged, alias):
+        assert main(["show", str(tagged), "--html", str(page), "--overwrite"]) == 2
+        assert "is the input" in capsys.readouterr().err
+    assert tagged.read_bytes() == before
