@@ -273,6 +273,7 @@ def test_run_writes_splits_and_summary(
         annotations=str(setup["annotations"]),
         manifest=None,
         converters=None,
+        overwrite=False,
     )
     assert run(args) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -280,6 +281,32 @@ def test_run_writes_splits_and_summary(
         assert summary["splits"][split]["records"] == len(read_records(out / f"{split}.jsonl"))
     assert summary["splits"]["test"]["events"] == {"casualty": 1}
     assert "total" in capsys.readouterr().out
+
+
+def test_run_never_replaces_other_splits_without_overwrite(
+    setup: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--out` naming a folder of other splits (the written corpus, another run's) is refused
+    before anything is written; a rerun that would write the same bytes leaves the files alone."""
+    out = tmp_path / "corpus"
+    out.mkdir()
+    (out / "train.jsonl").write_text('{"id": "mine", "text": "Keep me."}\n', encoding="utf-8")
+    args = argparse.Namespace(
+        data_dir=str(setup["data"]), out=str(out), licence="permissive",
+        annotations=str(setup["annotations"]), manifest=None, converters=None, overwrite=False,
+    )
+    assert run(args) == 1
+    err = capsys.readouterr().err
+    assert f"{out / 'train.jsonl'} exists and holds other content" in err and "--overwrite" in err
+    assert (out / "train.jsonl").read_text(encoding="utf-8") == '{"id": "mine", "text": "Keep me."}\n'
+    assert sorted(p.name for p in out.iterdir()) == ["train.jsonl"]  # no split written beside it
+
+    assert run(argparse.Namespace(**{**vars(args), "overwrite": True})) == 0
+    assert "train.jsonl replaced" in capsys.readouterr().out
+    written = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    assert run(args) == 0  # the same inputs again: nothing to replace
+    assert "train.jsonl unchanged, dev.jsonl unchanged" in capsys.readouterr().out
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == written
 
 
 EVENT_FIXTURES = Path(__file__).parent / "fixtures" / "event_sources"

@@ -11,10 +11,12 @@ from conflict_events.inference.results import NumberMention, Qualifier
 from conflict_events.training.records import (
     NUMBER_FIELDS,
     JsonlReader,
+    OutputExistsError,
     Record,
     RecordError,
     json_schema,
     read_records,
+    write_outputs,
     write_records,
 )
 
@@ -143,6 +145,22 @@ def test_write_then_read_records(tmp_path):
     assert write_records(path, iter(records)) == 2
     assert read_records(path) == records
     assert "\u00e9" in Record("c", "Caf\u00e9 hit.").to_dict()["text"]
+
+
+def test_write_outputs_is_all_or_nothing(tmp_path):
+    new, mine, folder = tmp_path / "new.jsonl", tmp_path / "mine.jsonl", tmp_path / "dir"
+    mine.write_text("my corpus\n", encoding="utf-8")
+    folder.mkdir()
+    with pytest.raises(OutputExistsError, match=f"{mine} exists and holds other content"):
+        write_outputs({new: "a\n", mine: "b\n"})
+    assert not new.exists() and mine.read_text(encoding="utf-8") == "my corpus\n"
+    with pytest.raises(OutputExistsError, match="is not a file"):
+        write_outputs({folder: "a\n"}, overwrite=True)
+    assert write_outputs({new: "a\n", mine: "b\n"}, overwrite=True) == {
+        new: "written", mine: "replaced"
+    }
+    assert mine.read_text(encoding="utf-8") == "b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "mine.jsonl", "new.jsonl"]
 
 
 def test_read_records_raises_on_the_first_bad_line(tmp_path):

@@ -25,7 +25,14 @@ from pathlib import Path
 
 from conflict_events.inference.labels import LabelSchema
 from conflict_events.training.drafts import DraftError, DraftReader, resolve_draft
-from conflict_events.training.records import ReadProblem, Record, write_records
+from conflict_events.training.records import (
+    OutputExistsError,
+    ReadProblem,
+    Record,
+    add_overwrite_argument,
+    records_jsonl,
+    write_outputs,
+)
 from conflict_events.training.validate import (
     NEAR_DUPLICATE_JACCARD,
     CorpusStats,
@@ -194,6 +201,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="write the good records even when some drafts are bad (they are still listed)",
     )
+    add_overwrite_argument(parser)
     add_check_arguments(parser)
 
 
@@ -212,10 +220,13 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     written = [out / f"{name}.jsonl" for name in SPLITS]
-    for name, path in zip(SPLITS, written, strict=True):
-        write_records(path, corpus.splits[name])
+    texts = [records_jsonl(corpus.splits[name]) for name in SPLITS]
+    try:
+        write_outputs(dict(zip(written, texts, strict=True)), overwrite=args.overwrite)
+    except OutputExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     counts = ", ".join(
         f"{name} {len(corpus.splits[name])} ({len({group_of(r) for r in corpus.splits[name]})} docs)"
         for name in SPLITS

@@ -25,7 +25,13 @@ from pathlib import Path
 
 from conflict_events.training.corpus import split_for
 from conflict_events.training.heldout import HeldOut, document_group
-from conflict_events.training.records import Record, write_records
+from conflict_events.training.records import (
+    OutputExistsError,
+    Record,
+    add_overwrite_argument,
+    records_jsonl,
+    write_outputs,
+)
 from conflict_events.training.sources import SOURCES, SourceError, iter_documents
 from conflict_events.training.sources.sentences import document_sentences
 
@@ -116,16 +122,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cap-per-source", type=int, help="keep at most N sentences of each corpus (seeded)"
     )
     parser.add_argument("--seed", type=int, default=13)
+    add_overwrite_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    if out.exists():
-        print(f"{out}: exists; remove it first (the pool is not appended to)", file=sys.stderr)
-        return 2
     pool, report = build_pool(args.data_dir, args.source, args.cap_per_source, args.seed)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_records(out, pool)
+    try:
+        write_outputs({out: records_jsonl(pool)}, overwrite=args.overwrite)
+    except OutputExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(report.to_dict(), indent=2))
     print(f"wrote {len(pool)} unlabelled sentences to {out}")
     return 0

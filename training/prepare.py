@@ -23,7 +23,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conflict_events.training.records import Record, write_records
+from conflict_events.training.records import (
+    OutputExistsError,
+    Record,
+    add_overwrite_argument,
+    records_jsonl,
+    write_outputs,
+)
 
 SPLITS = ("train", "dev", "test")
 LICENCES = ("permissive", "all")
@@ -182,6 +188,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="converters",
         help="run only this converter (repeatable; default: all allowed by --licence)",
     )
+    add_overwrite_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -201,11 +208,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for split in SPLITS:
-        write_records(out / f"{split}.jsonl", prepared.splits[split])
+    files = {out / f"{split}.jsonl": records_jsonl(prepared.splits[split]) for split in SPLITS}
     summary = {"licence": args.licence, **prepared.summary()}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    files[out / "summary.json"] = json.dumps(summary, indent=2) + "\n"
+    try:
+        status = write_outputs(files, overwrite=args.overwrite)
+    except OutputExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     for note in prepared.notes:
         print(f"note: {note}", file=sys.stderr)
     for problem in prepared.problems:
@@ -218,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
     for source in sorted(table):
         print(f"{source:<28} " + " ".join(f"{table[source][s]:>7}" for s in SPLITS))
     print(f"{'total':<28} " + " ".join(f"{len(prepared.splits[s]):>7}" for s in SPLITS))
-    print(f"wrote {out}/train.jsonl, dev.jsonl, test.jsonl, summary.json")
+    print(f"{out}: " + ", ".join(f"{path.name} {how}" for path, how in status.items()))
     return 1 if prepared.problems else 0
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
@@ -200,9 +201,67 @@ def write_records(path: str | Path, records: list[Record] | Iterator[Record]) ->
     count = 0
     with Path(path).open("w", encoding="utf-8") as out:
         for record in records:
-            out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+            out.write(records_jsonl([record]))
             count += 1
     return count
+
+
+def records_jsonl(records: list[Record]) -> str:
+    """The JSONL text :func:`write_records` writes."""
+    return "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records)
+
+
+def add_overwrite_argument(parser: argparse.ArgumentParser) -> None:
+    """``--overwrite``, for the commands that write with :func:`write_outputs`."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace output files that hold something else (identical ones are left as they are)",
+    )
+
+
+class OutputExistsError(FileExistsError):
+    """A command's output file exists and holds something else; nothing was written."""
+
+
+def write_outputs(files: dict[Path, str], *, overwrite: bool = False) -> dict[Path, str]:
+    """Write a command's output files, all or none; return what became of each path:
+    ``"written"``, ``"replaced"`` or ``"unchanged"``.
+
+    A file already holding exactly the new text is left untouched, so a recipe can rerun a
+    command. One holding anything else is kept unless ``overwrite``: the whole set is refused
+    before any file is touched (an ``--out`` pointing at the project's own corpus, or at another
+    run's splits, must not replace them by accident). Each file is written beside its target and
+    renamed over it, so an interrupted write leaves the old file whole.
+
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "a.jsonl"
+    >>> write_outputs({out: "1\\n"})[out], write_outputs({out: "1\\n"})[out]
+    ('written', 'unchanged')
+    """
+    status: dict[Path, str] = {}
+    for path, text in files.items():
+        if not path.exists():
+            status[path] = "written"
+        elif path.is_file() and path.read_bytes() == text.encode("utf-8"):
+            status[path] = "unchanged"
+        elif overwrite and path.is_file():
+            status[path] = "replaced"
+        elif path.is_file():
+            raise OutputExistsError(
+                f"{path} exists and holds other content; nothing was written. Pass --overwrite "
+                "to replace it, or choose another --out"
+            )
+        else:
+            raise OutputExistsError(f"{path} exists and is not a file; nothing was written")
+    for path, text in files.items():
+        if status[path] == "unchanged":
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    return status
 
 
 # --- `conflict-events data schema` ---------------------------------------------------------

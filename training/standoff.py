@@ -589,17 +589,24 @@ def add_join_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--data-dir", required=True, help="folder holding the public corpora")
     parser.add_argument("--out", required=True, help="records JSONL to write")
+    from conflict_events.training.records import add_overwrite_argument
+
+    add_overwrite_argument(parser)
 
 
 def run_join(args: argparse.Namespace) -> int:
     """Join; exit 1 when any record was left out (the others are still written)."""
-    from conflict_events.training.records import write_records
+    from conflict_events.training.records import OutputExistsError, records_jsonl, write_outputs
 
     result = join(args.annotations, args.data_dir)
     for message in result.problems:
         print(f"error: {message}", file=sys.stderr)
-    count = write_records(args.out, result.records)
-    print(f"{args.out}: {count} records, {len(result.problems)} problems")
+    try:
+        write_outputs({Path(args.out): records_jsonl(result.records)}, overwrite=args.overwrite)
+    except OutputExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.out}: {len(result.records)} records, {len(result.problems)} problems")
     return 1 if result.problems else 0
 
 

@@ -17,7 +17,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conflict_events.training.records import Record, write_records
+from conflict_events.training.records import (
+    OutputExistsError,
+    Record,
+    add_overwrite_argument,
+    records_jsonl,
+    write_outputs,
+)
 from conflict_events.training.sources import SourceError, get_source, iter_documents
 
 # Sources with a converter (their module defines ``to_records``).
@@ -131,6 +137,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="convert only the held-out documents: the source's evaluation set",
     )
     parser.add_argument("--manifest", help="held-out manifest (default: training/heldout.toml)")
+    add_overwrite_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,11 +154,11 @@ def run(args: argparse.Namespace) -> int:
             include_heldout=args.include_heldout,
             heldout_only=args.heldout_only,
         )
-    except (SourceError, HeldOutError) as exc:
+        write_outputs({Path(args.out): records_jsonl(result.records)}, overwrite=args.overwrite)
+    except (SourceError, HeldOutError, OutputExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    count = write_records(args.out, result.records)
-    print(json.dumps({**result.summary(), "out": str(args.out), "written": count}))
+    print(json.dumps({**result.summary(), "out": str(args.out), "written": len(result.records)}))
     return 0
 
 
