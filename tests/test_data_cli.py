@@ -66,6 +66,12 @@ def test_schema_prints_the_record_json_schema(tmp_path, capsys):
     out = tmp_path / "record.schema.json"
     assert main(["data", "schema", "--out", str(out)]) == 0
     assert json.loads(out.read_text(encoding="utf-8")) == json_schema()
+    assert main(["data", "schema", "--out", str(out)]) == 0  # the same text: left as it is
+    mine = tmp_path / "notes.txt"
+    mine.write_text("my notes\n", encoding="utf-8")
+    assert main(["data", "schema", "--out", str(mine)]) == 1
+    assert "holds other content" in capsys.readouterr().err
+    assert mine.read_text(encoding="utf-8") == "my notes\n"
 
 
 def test_an_action_whose_requirements_are_missing_says_which_extra(monkeypatch, capsys):

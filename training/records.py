@@ -270,13 +270,18 @@ def write_outputs(files: dict[Path, str], *, overwrite: bool = False) -> dict[Pa
 def add_schema_arguments(parser: argparse.ArgumentParser) -> None:
     """``data schema [--out FILE]``."""
     parser.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+    add_overwrite_argument(parser)
 
 
 def run_schema(args: argparse.Namespace) -> int:
     """Print (or write) the record format's JSON Schema, from ``records.json_schema()``."""
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        try:
+            write_outputs({Path(args.out): text}, overwrite=args.overwrite)
+        except OutputExistsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     else:
         sys.stdout.write(text)
     return 0
