@@ -127,10 +127,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    pool, report = build_pool(args.data_dir, args.source, args.cap_per_source, args.seed)
     try:
+        pool, report = build_pool(args.data_dir, args.source, args.cap_per_source, args.seed)
         write_outputs({out: records_jsonl(pool)}, overwrite=args.overwrite)
-    except OutputExistsError as exc:
+    except (SourceError, OutputExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(report.to_dict(), indent=2))
