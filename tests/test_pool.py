@@ -42,8 +42,9 @@ def test_the_pool_holds_unlabelled_train_sentences_only(data_dir: Path, tmp_path
     assert sum(report["kept"].values()) == len(pool)
 
 
-def test_the_pool_refuses_research_only_text_and_caps_each_source(data_dir: Path, tmp_path: Path,
-                                                                  capsys):
+def test_the_pool_refuses_research_only_text_and_caps_each_source(
+    data_dir: Path, tmp_path: Path, capsys
+):
     out = tmp_path / "pool.jsonl"
     args = ["data", "pool", "--data-dir", str(data_dir), "--out", str(out)]
     assert main([*args, "--source", "wikievents"]) == 2

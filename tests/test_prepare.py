@@ -292,13 +292,20 @@ def test_run_never_replaces_other_splits_without_overwrite(
     out.mkdir()
     (out / "train.jsonl").write_text('{"id": "mine", "text": "Keep me."}\n', encoding="utf-8")
     args = argparse.Namespace(
-        data_dir=str(setup["data"]), out=str(out), licence="permissive",
-        annotations=str(setup["annotations"]), manifest=None, converters=None, overwrite=False,
+        data_dir=str(setup["data"]),
+        out=str(out),
+        licence="permissive",
+        annotations=str(setup["annotations"]),
+        manifest=None,
+        converters=None,
+        overwrite=False,
     )
     assert run(args) == 1
     err = capsys.readouterr().err
     assert f"{out / 'train.jsonl'} exists and holds other content" in err and "--overwrite" in err
-    assert (out / "train.jsonl").read_text(encoding="utf-8") == '{"id": "mine", "text": "Keep me."}\n'
+    assert (out / "train.jsonl").read_text(
+        encoding="utf-8"
+    ) == '{"id": "mine", "text": "Keep me."}\n'
     assert sorted(p.name for p in out.iterdir()) == ["train.jsonl"]  # no split written beside it
 
     assert run(argparse.Namespace(**{**vars(args), "overwrite": True})) == 0

@@ -157,7 +157,8 @@ def test_write_outputs_is_all_or_nothing(tmp_path):
     with pytest.raises(OutputExistsError, match="is not a file"):
         write_outputs({folder: "a\n"}, overwrite=True)
     assert write_outputs({new: "a\n", mine: "b\n"}, overwrite=True) == {
-        new: "written", mine: "replaced"
+        new: "written",
+        mine: "replaced",
     }
     assert mine.read_text(encoding="utf-8") == "b\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir", "mine.jsonl", "new.jsonl"]
