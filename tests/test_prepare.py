@@ -262,11 +262,9 @@ def test_prepare_all_runs_every_converter(setup: dict[str, object]) -> None:
     assert "The road to the port is open again." not in texts  # a held-out (test) document
 
 
-def test_run_writes_splits_and_summary(
-    setup: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    out = tmp_path / "prepared"
-    args = argparse.Namespace(
+def _run_args(setup: dict[str, object], out: Path) -> argparse.Namespace:
+    """``data prepare --licence permissive`` on the fixture corpora, as the CLI parses it."""
+    return argparse.Namespace(
         data_dir=str(setup["data"]),
         out=str(out),
         licence="permissive",
@@ -275,6 +273,13 @@ def test_run_writes_splits_and_summary(
         converters=None,
         overwrite=False,
     )
+
+
+def test_run_writes_splits_and_summary(
+    setup: dict[str, object], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "prepared"
+    args = _run_args(setup, out)
     assert run(args) == 0
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     for split in ("train", "dev", "test"):
@@ -291,15 +296,7 @@ def test_run_never_replaces_other_splits_without_overwrite(
     out = tmp_path / "corpus"
     out.mkdir()
     (out / "train.jsonl").write_text('{"id": "mine", "text": "Keep me."}\n', encoding="utf-8")
-    args = argparse.Namespace(
-        data_dir=str(setup["data"]),
-        out=str(out),
-        licence="permissive",
-        annotations=str(setup["annotations"]),
-        manifest=None,
-        converters=None,
-        overwrite=False,
-    )
+    args = _run_args(setup, out)
     assert run(args) == 1
     err = capsys.readouterr().err
     assert f"{out / 'train.jsonl'} exists and holds other content" in err and "--overwrite" in err
