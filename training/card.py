@@ -1,13 +1,19 @@
 """The model card (``README.md`` of a model folder) and shipping the default model as package data.
 
     python -m conflict_events.training.card --model runs/default --variant runs/teacher \\
-        --variant runs/all --learning-curve benchmarks/results/learning_curve.md --ship model/default
+        --variant runs/all --learning-curve benchmarks/results/learning_curve.md --ship model/default \\
+        --gate runs/realtext-all/dev.jsonl
 
 The card is written from files the recipe produced, never typed by hand: ``config.json``,
 ``training_args.json``, ``eval_results.json``, ``report/metrics.json`` (``conflict-events
 evaluate``), ``report/external.json`` (``benchmarks/external.py``) and ``export_report.json``
 (``conflict-events export``). ``--variant`` puts other models (the teacher, the ``--licence all``
 variant) beside it, so the cost of distillation and of the licence rule are visible.
+
+``--gate FILE ...`` guards ``--ship``: the new model replaces the shipped one only if it scores
+higher on those labelled files (the mean of event macro-F1 and number F1, the trainer's
+``mean_f1``, over their records pooled), so a rebuild that came out worse leaves the shipped model
+as it was. ``--force`` ships regardless.
 """
 
 from __future__ import annotations
@@ -277,6 +283,59 @@ def ship(model_dir: Path, dest: Path) -> Path:
     return dest
 
 
+def gate_score(model_dir: Path, files: Sequence[Path]) -> dict[str, Any]:
+    """The model's shipped behaviour on the records of ``files``, pooled: event macro-F1 and F1
+    per label, number span+role F1, and their mean (``mean_f1``, as the trainer selects by)."""
+    from conflict_events.inference.tagger import EventTagger
+    from conflict_events.training.evaluate import read_eval_file, score_system
+
+    tagger = EventTagger.from_pretrained(model_dir)
+    records = []
+    for path in files:
+        data = read_eval_file(path, tagger.labels)
+        for problem in data.problems:
+            print(f"warning: {problem}")
+        records += data.records
+    if not records:
+        raise ValueError(f"{[str(f) for f in files]}: no record to score")
+    scores = score_system(records, tagger.tag([r.text for r in records]), tagger.labels, samples=0)
+    events, numbers = scores["events"], scores["numbers"]
+    number_f1 = numbers["strict"]["f1"] if numbers else None
+    defined = [x for x in (events["macro_f1"], number_f1) if x is not None]
+    return {
+        "model": str(model_dir),
+        "n": len(records),
+        "macro_f1": events["macro_f1"],
+        "per_label": {k: v["f1"] for k, v in events["per_label"].items()},
+        "number_f1": number_f1,
+        "mean_f1": sum(defined) / len(defined) if defined else None,
+    }
+
+
+def gate(candidate: Path, shipped: Path, files: Sequence[Path]) -> tuple[bool, str]:
+    """Whether ``candidate`` should replace the model in ``shipped``, and a table saying why."""
+    new, old = gate_score(candidate, files), gate_score(shipped, files)
+    labels = list(new["per_label"])
+    rows = [
+        [
+            f"{x['model']}",
+            fmt(x["mean_f1"]),
+            fmt(x["macro_f1"]),
+            fmt(x["number_f1"]),
+            *(fmt(x["per_label"].get(k)) for k in labels),
+        ]
+        for x in (new, old)
+    ]
+    header = ["model", "mean F1", "event macro-F1", "number F1", *labels]
+    table = markdown_table(header, rows)
+    better = (new["mean_f1"] or 0.0) > (old["mean_f1"] or 0.0)
+    verdict = "ships" if better else "does not beat the shipped model"
+    return (
+        better,
+        f"gate on {new['n']} records ({', '.join(map(str, files))}):\n{table}\n{candidate} {verdict}",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m conflict_events.training.card", description=__doc__.split("\n")[0]
@@ -297,11 +356,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ship", type=Path, help="copy the model's inference files here (package data)"
     )
+    parser.add_argument(
+        "--gate",
+        type=Path,
+        nargs="+",
+        default=[],
+        help="labelled files (real-text dev) the model must score higher on than the one in --ship",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="with --gate: ship even if the model scores lower"
+    )
     args = parser.parse_args(argv)
     card = render_card(args.model, args.variant, args.learning_curve)
     (args.model / "README.md").write_text(card, encoding="utf-8")
     print(f"wrote {args.model / 'README.md'}")
     if args.ship:
+        if args.gate and (args.ship / CONFIG_NAME).is_file():
+            better, why = gate(args.model, args.ship, args.gate)
+            print(why)
+            if not better and not args.force:
+                print(f"not shipped: {args.ship} kept as it was (--force ships anyway)")
+                return 0
         print(f"shipped to {ship(args.model, args.ship)}")
     return 0
 
