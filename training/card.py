@@ -288,6 +288,7 @@ def gate_score(model_dir: Path, files: Sequence[Path]) -> dict[str, Any]:
     per label, number span+role F1, and their mean (``mean_f1``, as the trainer selects by)."""
     from conflict_events.inference.tagger import EventTagger
     from conflict_events.training.evaluate import read_eval_file, score_system
+    from conflict_events.training.metrics import mean_f1
 
     tagger = EventTagger.from_pretrained(model_dir)
     records = []
@@ -301,14 +302,13 @@ def gate_score(model_dir: Path, files: Sequence[Path]) -> dict[str, Any]:
     scores = score_system(records, tagger.tag([r.text for r in records]), tagger.labels, samples=0)
     events, numbers = scores["events"], scores["numbers"]
     number_f1 = numbers["strict"]["f1"] if numbers else None
-    defined = [x for x in (events["macro_f1"], number_f1) if x is not None]
     return {
         "model": str(model_dir),
         "n": len(records),
         "macro_f1": events["macro_f1"],
         "per_label": {k: v["f1"] for k, v in events["per_label"].items()},
         "number_f1": number_f1,
-        "mean_f1": sum(defined) / len(defined) if defined else None,
+        "mean_f1": mean_f1(events["macro_f1"], number_f1),
     }
 
 

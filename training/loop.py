@@ -294,7 +294,7 @@ def dev_scores(
     model, records, labels: LabelSchema, thresholds: dict[str, float] | None = None
 ) -> dict:
     """Event macro-F1 (event head alone) and number F1 on dev, overall and on real-text records."""
-    from conflict_events.training.metrics import record_metrics
+    from conflict_events.training.metrics import mean_f1, record_metrics
 
     if not records:
         return {}
@@ -315,13 +315,11 @@ def dev_scores(
             [results[i].numbers for i in idx],
             labels,
         )
-        # n/a (None) where dev has nothing to score: the mean is over what is defined
-        defined = [x for x in (ev.macro_f1, nm.strict.f1) if x is not None]
         out[name] = {
             "macro_f1": ev.macro_f1,
             "micro_f1": ev.micro.f1,
             "number_f1": nm.strict.f1,
-            "mean_f1": round(sum(defined) / len(defined), 4) if defined else None,
+            "mean_f1": mean_f1(ev.macro_f1, nm.strict.f1),
             "n": len(idx),
         }
     return out

@@ -146,6 +146,17 @@ def macro_f1(totals: np.ndarray) -> float:
     return float(f1.mean()) if defined.any() else 0.0
 
 
+def mean_f1(event_macro_f1: float | None, number_f1: float | None) -> float | None:
+    """The selection metric: the mean of event macro-F1 and number F1, over those that are
+    defined (None where the data has nothing of that kind to score).
+
+    >>> mean_f1(0.8, 0.9), mean_f1(0.8, None), mean_f1(None, None)
+    (0.85, 0.8, None)
+    """
+    defined = [x for x in (event_macro_f1, number_f1) if x is not None]
+    return round(sum(defined) / len(defined), 4) if defined else None
+
+
 def micro_f1(totals: np.ndarray) -> float:
     """F1 of tp/fp/fn totals summed over every leading axis (unrounded; for bootstraps).
 
