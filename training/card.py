@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -295,7 +296,7 @@ def gate_score(model_dir: Path, files: Sequence[Path]) -> dict[str, Any]:
     for path in files:
         data = read_eval_file(path, tagger.labels)
         for problem in data.problems:
-            print(f"warning: {problem}")
+            print(f"warning: {problem}", file=sys.stderr)
         records += data.records
     if not records:
         raise ValueError(f"{[str(f) for f in files]}: no record to score")
@@ -318,7 +319,7 @@ def gate(candidate: Path, shipped: Path, files: Sequence[Path]) -> tuple[bool, s
     labels = list(new["per_label"])
     rows = [
         [
-            f"{x['model']}",
+            x["model"],
             fmt(x["mean_f1"]),
             fmt(x["macro_f1"]),
             fmt(x["number_f1"]),
