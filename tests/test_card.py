@@ -66,3 +66,17 @@ def test_a_model_that_scores_higher_replaces_the_shipped_one(
     out = capsys.readouterr().out
     assert f"{candidate} ships" in out and "shipped to" in out
     assert _files(shipped)["model.int8.onnx"] == (DEFAULT / "model.int8.onnx").read_bytes()
+
+
+def test_a_gate_file_with_no_readable_record_is_an_error_and_ships_nothing(
+    random_model, tmp_path, capsys
+):
+    bad = tmp_path / "gate.jsonl"
+    bad.write_bytes(b'{"text": "x"\n\xff\xfe\n')
+    shipped = shutil.copytree(DEFAULT, tmp_path / "shipped")
+    before = _files(shipped)
+    assert main(["--model", str(random_model), "--ship", str(shipped), "--gate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:1: malformed JSON" in err and f"{bad}:2: invalid UTF-8" in err
+    assert "no record to score" in err and "kept as it was" in err
+    assert _files(shipped) == before

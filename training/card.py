@@ -373,7 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.model / 'README.md'}")
     if args.ship:
         if args.gate and (args.ship / CONFIG_NAME).is_file():
-            better, why = gate(args.model, args.ship, args.gate)
+            try:
+                better, why = gate(args.model, args.ship, args.gate)
+            except ValueError as exc:  # no scorable record: the problems were listed above
+                print(f"error: {exc}; {args.ship} kept as it was", file=sys.stderr)
+                return 2
             print(why)
             if not better and not args.force:
                 print(f"not shipped: {args.ship} kept as it was (--force ships anyway)")
