@@ -5,7 +5,7 @@
 #   bash recipes/build.sh [DATA_DIR]        # DATA_DIR: the public corpora (default ../shared/data)
 #
 # teacher encoder -> prepare -> pool -> train teacher -> distil student -> train `all` -> export
-# -> evaluate -> external benchmarks -> cascade -> learning curve -> model card -> ship.
+# -> evaluate -> external benchmarks -> cascade -> learning curve -> model card -> ship -> test.
 # Every step is a command; each training resumes from runs/*/checkpoint when killed, and finished
 # steps are skipped, so the script can simply be run again (run it in the background:
 # `nohup bash recipes/build.sh > runs/build.log 2>&1 &`). On 2 CPU cores without bf16 support:
@@ -75,3 +75,10 @@ python benchmarks/learning_curve.py --model runs/default --shares 0 0.5 1 --epoc
 python -m conflict_events.training.card --model runs/default --variant runs/teacher \
   --variant runs/all --learning-curve benchmarks/results/learning_curve.md --ship model/default \
   --gate runs/realtext-all/dev.jsonl
+
+# 7. The shipped-model tests (the card's figures, the example articles; pytest comes with the
+#    [dev] extra of README's test set-up). The gate scores pooled F1 only: a student can beat it
+#    and still miss a fact these tests check on a real article (one did: README, "The recipe's
+#    teacher again"). A failure here means model/default holds a model to review before
+#    committing (`git checkout model/default` restores the last one).
+python -m pytest -q -m integration tests/test_default_model.py
