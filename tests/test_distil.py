@@ -89,6 +89,29 @@ def test_cached_teacher_targets_are_reused(tiny_base, tmp_path, monkeypatch):
     _train(tiny_base, tmp_path, "student", "--teacher", str(teacher), "--max-steps", "2")
 
 
+def test_teacher_runs_only_on_records_its_cache_has_not_seen(tiny_base, tmp_path, monkeypatch):
+    import shutil
+
+    teacher = _train(tiny_base, tmp_path, "teacher")
+    first = _train(tiny_base, tmp_path, "first", "--teacher", str(teacher), "--max-steps", "1")
+    from conflict_events.training.distil import Teacher
+
+    seen = []
+    original = Teacher.logits
+
+    def spy(self, texts):
+        seen.extend(texts)
+        return original(self, texts)
+
+    monkeypatch.setattr(Teacher, "logits", spy)
+    # A new run over more data, started from the first run's cache (the pool comes after the
+    # labelled file, so every chunk boundary of the first run has moved): only the pool is new.
+    shutil.copytree(first / "teacher_targets", tmp_path / "second" / "teacher_targets")
+    args = ("--teacher", str(teacher), "--max-steps", "1")
+    _train(tiny_base, tmp_path, "second", *args, unlabelled=_pool(tmp_path / "pool.jsonl"))
+    assert sorted(seen) == sorted(UNLABELLED)
+
+
 def test_distil_loss_is_zero_when_student_matches_teacher_and_grows_otherwise():
     torch.manual_seed(0)
     events, tags = torch.randn(2, 4), torch.randn(2, 5, 3)

@@ -18,8 +18,10 @@ against its softmax for tags, both scaled by ``T**2`` so their gradients keep th
 grows (Hinton et al., 2015). Records without gold labels (``known_labels: []``, as
 ``data pool`` writes them) learn from these terms alone.
 
-Teacher passes are cached in ``OUT/teacher_targets/`` one chunk at a time, keyed by the texts,
-the teacher's weights and the student's tokenizer, so a killed run does not redo them.
+Teacher passes are cached in ``OUT/teacher_targets/``, one file per chunk of records, each record
+keyed by its text, its student tokens, the teacher's weights and the student's tokenizer. A killed
+run does not redo them, and a run over changed data (records added, removed or moved) runs the
+teacher only on the records it has not seen.
 """
 
 from __future__ import annotations
@@ -106,11 +108,63 @@ class Teacher:
         return out
 
 
-def _chunk_key(texts: Sequence[str], teacher: str, student_tokenizer: str) -> str:
-    digest = hashlib.sha256(f"{teacher}\n{student_tokenizer}\n".encode())
-    for text in texts:
-        digest.update(text.encode("utf-8") + b"\0")
-    return digest.hexdigest()
+def _record_key(text: str, offsets: Sequence[tuple[int, int]], prefix: bytes) -> str:
+    """A record's cache key: its text and student tokens, after the teacher and tokenizer."""
+    digest = hashlib.sha256(prefix)
+    digest.update(text.encode("utf-8") + b"\0" + json.dumps(list(offsets)).encode())
+    return digest.hexdigest()[:32]
+
+
+def _aligned_targets(
+    teacher: Teacher, texts: Sequence[str], student_offsets: Sequence[Sequence[tuple[int, int]]]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The teacher's event logits and, per student token, its tag logits (NaN rows: no teacher
+    token there, masked in the loss)."""
+    out = []
+    for k, (ev, tg, t_offsets) in enumerate(teacher.logits(texts)):
+        offsets = student_offsets[k]
+        align = char_alignment(offsets, t_offsets, len(texts[k]))
+        rows = np.full((len(offsets), tg.shape[1]), np.nan, dtype=np.float32)
+        has = np.array([j >= 0 for j in align], dtype=bool)
+        rows[has] = tg[[j for j in align if j >= 0]]
+        # Rounded as the cache stores them, so a resumed run trains on the same numbers.
+        out.append((ev.astype(np.float32), rows.astype(np.float16).astype(np.float32)))
+    return out
+
+
+def _read_cache(cache_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every cached record, by key; files from older layouts (no ``keys``) are ignored."""
+    from safetensors.numpy import load_file
+
+    cached = {}
+    for meta_path in sorted(cache_dir.glob("chunk-*.json")):
+        keys = json.loads(meta_path.read_text(encoding="utf-8")).get("keys")
+        path = meta_path.with_suffix(".safetensors")
+        if not keys or not path.is_file():
+            continue
+        arrays = load_file(str(path))
+        ends = np.cumsum(arrays["lengths"])
+        for k, key in enumerate(keys):
+            rows = arrays["tags"][ends[k] - arrays["lengths"][k] : ends[k]].astype(np.float32)
+            cached[key] = (arrays["events"][k], rows)
+    return cached
+
+
+def _write_cache(cache_dir: Path, keys: list[str], targets: list[tuple[np.ndarray, np.ndarray]]):
+    from safetensors.numpy import save_file
+
+    number = 1 + max(
+        (int(p.stem.split("-")[1]) for p in cache_dir.glob("chunk-*.json")), default=-1
+    )
+    path = cache_dir / f"chunk-{number:05d}.safetensors"
+    arrays = {
+        "events": np.stack([ev for ev, _ in targets]).astype(np.float32),
+        "tags": np.concatenate([rows for _, rows in targets]).astype(np.float16),
+        "lengths": np.array([len(rows) for _, rows in targets], dtype=np.int64),
+    }
+    save_file(arrays, str(path))
+    # The keys are written last: a chunk without them (killed mid-write) is ignored.
+    path.with_suffix(".json").write_text(json.dumps({"keys": keys}), encoding="utf-8")
 
 
 def soft_targets(
@@ -123,46 +177,27 @@ def soft_targets(
     progress: bool = True,
 ) -> list[Features]:
     """``features`` with the teacher's soft targets attached (see the module docstring)."""
-    from safetensors.numpy import load_file, save_file
     from tqdm.auto import tqdm
 
     cache_dir = Path(cache) if cache else None
     if cache_dir:
         cache_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = teacher.fingerprint()
-    out: list[Features] = []
-    chunks = range(0, len(records), CHUNK)
+    prefix = f"{teacher.fingerprint()}\n{student_tokenizer}\n".encode()
+    keys = [_record_key(r.text, o, prefix) for r, o in zip(records, student_offsets, strict=True)]
+    targets = _read_cache(cache_dir) if cache_dir else {}
+    todo = list({key: k for k, key in enumerate(keys) if key not in targets}.values())
+    chunks = range(0, len(todo), CHUNK)
     for begin in tqdm(chunks, desc="teacher targets", disable=not progress, unit="chunk"):
-        texts = [r.text for r in records[begin : begin + CHUNK]]
-        key = _chunk_key(texts, fingerprint, student_tokenizer)
-        path = cache_dir / f"chunk-{begin // CHUNK:05d}.safetensors" if cache_dir else None
-        meta_path = path.with_suffix(".json") if path else None
-        if path and path.is_file() and json.loads(meta_path.read_text())["key"] == key:
-            arrays = load_file(str(path))
-            events, tags, lengths = arrays["events"], arrays["tags"], arrays["lengths"]
-        else:
-            events_list, tags_list = [], []
-            for k, (ev, tg, t_offsets) in enumerate(teacher.logits(texts)):
-                offsets = student_offsets[begin + k]
-                align = char_alignment(offsets, t_offsets, len(texts[k]))
-                rows = np.zeros((len(offsets), tg.shape[1]), dtype=np.float32)
-                has = np.array([j >= 0 for j in align], dtype=bool)
-                rows[has] = tg[[j for j in align if j >= 0]]
-                rows[~has] = np.nan  # no teacher token here: masked in the loss
-                events_list.append(ev)
-                tags_list.append(rows)
-            events = np.stack(events_list).astype(np.float32)
-            lengths = np.array([len(t) for t in tags_list], dtype=np.int64)
-            tags = np.concatenate(tags_list).astype(np.float16)
-            if path:
-                save_file({"events": events, "tags": tags, "lengths": lengths}, str(path))
-                meta_path.write_text(json.dumps({"key": key}), encoding="utf-8")
-        ends = np.cumsum(lengths)
-        for k in range(len(texts)):
-            f = features[begin + k]
-            rows = tags[ends[k] - lengths[k] : ends[k]].astype(np.float32)
-            out.append(replace(f, soft_events=tuple(events[k].tolist()), soft_tags=rows))
-    return out
+        part = todo[begin : begin + CHUNK]
+        texts = [records[k].text for k in part]
+        new = _aligned_targets(teacher, texts, [student_offsets[k] for k in part])
+        targets.update(zip((keys[k] for k in part), new))
+        if cache_dir:
+            _write_cache(cache_dir, [keys[k] for k in part], new)
+    return [
+        replace(f, soft_events=tuple(targets[key][0].tolist()), soft_tags=targets[key][1])
+        for f, key in zip(features, keys, strict=True)
+    ]
 
 
 def distil_loss(
