@@ -150,7 +150,9 @@ def _read_cache(cache_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return cached
 
 
-def _write_cache(cache_dir: Path, keys: list[str], targets: list[tuple[np.ndarray, np.ndarray]]):
+def _write_cache(
+    cache_dir: Path, keys: list[str], targets: list[tuple[np.ndarray, np.ndarray]]
+) -> None:
     from safetensors.numpy import save_file
 
     number = 1 + max(
