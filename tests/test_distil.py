@@ -105,8 +105,10 @@ def test_teacher_runs_only_on_records_its_cache_has_not_seen(tiny_base, tmp_path
 
     monkeypatch.setattr(Teacher, "logits", spy)
     # A new run over more data, started from the first run's cache (the pool comes after the
-    # labelled file, so every chunk boundary of the first run has moved): only the pool is new.
+    # labelled file, so every chunk boundary of the first run has moved): only the pool is new. A
+    # damaged cache file (a run killed while writing it) is skipped, not fatal.
     shutil.copytree(first / "teacher_targets", tmp_path / "second" / "teacher_targets")
+    (tmp_path / "second" / "teacher_targets" / "chunk-00099.json").write_bytes(b"\xff{cut")
     args = ("--teacher", str(teacher), "--max-steps", "1")
     _train(tiny_base, tmp_path, "second", *args, unlabelled=_pool(tmp_path / "pool.jsonl"))
     assert sorted(seen) == sorted(UNLABELLED)

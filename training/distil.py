@@ -138,7 +138,10 @@ def _read_cache(cache_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
     cached = {}
     for meta_path in sorted(cache_dir.glob("chunk-*.json")):
-        keys = json.loads(meta_path.read_text(encoding="utf-8")).get("keys")
+        try:
+            keys = json.loads(meta_path.read_text(encoding="utf-8")).get("keys")
+        except ValueError:  # damaged (bad JSON or UTF-8): its records are recomputed
+            keys = None
         path = meta_path.with_suffix(".safetensors")
         if not keys or not path.is_file():
             continue
