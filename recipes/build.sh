@@ -22,7 +22,8 @@ bash recipes/teacher_encoder.sh runs/encoders/all-mpnet-base-v2
 
 # 1. Real text: the permissively licensed sentences train the shipped model; `all` adds the
 #    research-only sources (the IndiaPoliceEvents converter is left out: 12k police-beat
-#    sentences, almost all negatives, would dominate the mix).
+#    sentences, almost all negatives, would dominate the mix; the project's own annotations of
+#    its sentences, data/annotations/indiapoliceevents.jsonl, stay in).
 conflict-events data prepare --data-dir "$DATA_DIR" --licence permissive --out runs/realtext-permissive
 conflict-events data prepare --data-dir "$DATA_DIR" --licence all --out runs/realtext-all \
   --converter internal-displacement --converter humset_quantity_isi --converter case2021_task2 \

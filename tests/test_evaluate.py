@@ -232,6 +232,34 @@ def _external():
     return _benchmark("external")
 
 
+def test_weight_average_is_the_mean_of_the_folders_and_refuses_other_labels(
+    tiny_base, tiny_model_dir, tmp_path
+):
+    import torch
+
+    from conflict_events.inference.labels import LabelSchema
+    from conflict_events.inference.model_folder import ModelFolderError
+    from conflict_events.model.pretrained import EventModel
+
+    average_weights = _benchmark("average_weights").average_weights
+    torch.manual_seed(1)  # heads initialised differently from tiny_model_dir's
+    other = EventModel.from_base(tiny_base, max_length=32).save_pretrained(tmp_path / "other")
+    out = average_weights([tiny_model_dir, other], tmp_path / "soup")
+
+    weights = [EventModel.from_pretrained(f).net.state_dict() for f in (tiny_model_dir, other, out)]
+    head = next(k for k in weights[0] if not k.startswith("encoder."))
+    assert not torch.equal(weights[0][head], weights[1][head])
+    for name, value in weights[2].items():
+        assert torch.allclose(
+            value.float(), (weights[0][name].float() + weights[1][name].float()) / 2
+        )
+
+    extra = EventModel.from_base(tiny_base, LabelSchema.with_extra(["arrest"]), max_length=32)
+    extra.save_pretrained(tmp_path / "extra")
+    with pytest.raises(ModelFolderError, match="labels or architecture differ"):
+        average_weights([tiny_model_dir, tmp_path / "extra"], tmp_path / "bad")
+
+
 def test_learning_curve_rows_name_their_written_data_and_seed(tmp_path):
     """A batch of drafts is scored with and without it (``--written-exclude`` on document ids),
     and each written set and seed gets a row (and a run folder) of its own."""
