@@ -51,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         parser.error(f"{args.out} exists and is not empty; choose a new folder")
-    print(f"wrote {average_weights(args.folders, args.out)}")
+    from conflict_events.inference.model_folder import ModelFolderError
+
+    try:
+        print(f"wrote {average_weights(args.folders, args.out)}")
+    except (ModelFolderError, ValueError) as exc:  # a folder without weights, other labels
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -233,15 +233,18 @@ def _external():
 
 
 def test_weight_average_is_the_mean_of_the_folders_and_refuses_other_labels(
-    tiny_base, tiny_model_dir, tmp_path
+    tiny_base, tiny_model_dir, tmp_path, capsys
 ):
+    import shutil
+
     import torch
 
     from conflict_events.inference.labels import LabelSchema
     from conflict_events.inference.model_folder import ModelFolderError
     from conflict_events.model.pretrained import EventModel
 
-    average_weights = _benchmark("average_weights").average_weights
+    script = _benchmark("average_weights")
+    average_weights = script.average_weights
     torch.manual_seed(1)  # heads initialised differently from tiny_model_dir's
     other = EventModel.from_base(tiny_base, max_length=32).save_pretrained(tmp_path / "other")
     out = average_weights([tiny_model_dir, other], tmp_path / "soup")
@@ -258,6 +261,12 @@ def test_weight_average_is_the_mean_of_the_folders_and_refuses_other_labels(
     extra.save_pretrained(tmp_path / "extra")
     with pytest.raises(ModelFolderError, match="labels or architecture differ"):
         average_weights([tiny_model_dir, tmp_path / "extra"], tmp_path / "bad")
+
+    shutil.copytree(tiny_model_dir, tmp_path / "no-weights")
+    (tmp_path / "no-weights" / "model.safetensors").unlink()  # inference only: nothing to average
+    argv = [str(tiny_model_dir), str(tmp_path / "no-weights"), "--out", str(tmp_path / "x")]
+    assert script.main(argv) == 2
+    assert "no model.safetensors" in capsys.readouterr().err
 
 
 def test_learning_curve_rows_name_their_written_data_and_seed(tmp_path):
