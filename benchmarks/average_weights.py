@@ -19,10 +19,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 import argparse  # noqa: E402
 
+from conflict_events.inference.model_folder import ModelFolderError  # noqa: E402 (no torch)
+
 
 def average_weights(folders: list[Path], out: Path) -> Path:
     """Average every floating-point weight of ``folders`` and save the result to ``out``."""
-    from conflict_events.inference.model_folder import ModelFolderError
     from conflict_events.model.pretrained import EventModel
 
     if len(folders) < 2:
@@ -51,8 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.out.exists() and any(args.out.iterdir()):
         parser.error(f"{args.out} exists and is not empty; choose a new folder")
-    from conflict_events.inference.model_folder import ModelFolderError
-
     try:
         print(f"wrote {average_weights(args.folders, args.out)}")
     except (ModelFolderError, ValueError) as exc:  # a folder without weights, other labels
