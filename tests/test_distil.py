@@ -64,7 +64,7 @@ def test_teacher_targets_train_a_student_on_unlabelled_records(tiny_base, tmp_pa
     cache = sorted((student / "teacher_targets").glob("chunk-*.safetensors"))
     assert cache, "teacher passes are cached for resume"
     args = json.loads((student / "training_args.json").read_text())
-    assert args["teacher"] == str(teacher)
+    assert args["teacher"] == [str(teacher)]
 
 
 def test_cached_teacher_targets_are_reused(tiny_base, tmp_path, monkeypatch):
@@ -112,6 +112,41 @@ def test_teacher_runs_only_on_records_its_cache_has_not_seen(tiny_base, tmp_path
     args = ("--teacher", str(teacher), "--max-steps", "1")
     _train(tiny_base, tmp_path, "second", *args, unlabelled=_pool(tmp_path / "pool.jsonl"))
     assert sorted(seen) == sorted(UNLABELLED)
+
+
+def test_an_ensemble_of_teachers_teaches_the_mean_of_their_logits(tiny_base, tmp_path, monkeypatch):
+    from conflict_events.inference.labels import LabelSchema
+    from conflict_events.training.distil import Teacher, soft_targets
+    from conflict_events.training.features import featurize
+
+    first = _train(tiny_base, tmp_path, "first")
+    second = _train(tiny_base, tmp_path, "second", "--seed", "7")
+    labels = LabelSchema.default()
+    one, two = Teacher(first, labels), Teacher(second, labels)
+    records = _records()
+    features = featurize(records, one.encoder, labels)
+    offsets = [f.offsets for f in features]
+    alone = [soft_targets(records, features, offsets, [t], progress=False) for t in (one, two)]
+    cache = tmp_path / "cache"
+    both = soft_targets(records, features, offsets, [one, two], cache=cache, progress=False)
+    for k in range(len(records)):
+        a, b, mean = alone[0][k], alone[1][k], both[k]
+        assert not np.allclose(a.soft_events, b.soft_events)  # two different teachers
+        assert np.allclose(mean.soft_events, (np.array(a.soft_events) + b.soft_events) / 2)
+        assert np.allclose(mean.soft_tags, (a.soft_tags + b.soft_tags) / 2, equal_nan=True)
+    # Each teacher's pass is cached under its own keys: a second run reads both, running neither.
+    monkeypatch.setattr(Teacher, "logits", lambda self, texts: pytest.fail("a teacher ran again"))
+    again = soft_targets(records, features, offsets, [one, two], cache=cache, progress=False)
+    assert all(np.array_equal(x.soft_events, y.soft_events) for x, y in zip(again, both))
+    with pytest.raises(ValueError, match="at least one teacher"):
+        soft_targets(records, features, offsets, [], progress=False)
+
+
+def test_a_config_naming_one_teacher_or_none_the_old_way_still_loads():
+    from conflict_events.training.config import TrainConfig
+
+    assert TrainConfig(teacher="runs/teacher").teacher == ["runs/teacher"]
+    assert TrainConfig(teacher=None).teacher == []
 
 
 def test_distil_loss_is_zero_when_student_matches_teacher_and_grows_otherwise():

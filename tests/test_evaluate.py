@@ -269,6 +269,56 @@ def test_weight_average_is_the_mean_of_the_folders_and_refuses_other_labels(
     assert "no model.safetensors" in capsys.readouterr().err
 
 
+def test_an_ensemble_scores_the_mean_of_its_members_logits_and_refuses_other_labels(
+    tiny_base, tiny_model_dir, tmp_path, capsys
+):
+    import torch
+
+    from conflict_events.inference.labels import LabelSchema
+    from conflict_events.inference.tagger import EventTagger
+    from conflict_events.model.pretrained import EventModel
+    from tests.test_train import _records
+
+    script = _benchmark("ensemble")
+    torch.manual_seed(1)  # heads initialised differently from tiny_model_dir's
+    other = EventModel.from_base(tiny_base, max_length=32).save_pretrained(tmp_path / "other")
+    members = [EventTagger.from_pretrained(f, backend="torch") for f in (tiny_model_dir, other)]
+    ensemble = script.ensemble_tagger(members)
+    ids, mask = members[0].encoder.pad(members[0].encoder.encode(["Ten people were killed."]))
+    (events_a, tags_a), (events_b, tags_b) = (m.backend(ids, mask) for m in members)
+    events, tags = ensemble.backend(ids, mask)
+    assert not np.allclose(events_a, events_b)
+    assert np.allclose(events, (events_a + events_b) / 2) and np.allclose(
+        tags, (tags_a + tags_b) / 2
+    )
+
+    data = tmp_path / "dev.jsonl"
+    write_records(data, _records())
+    argv = [
+        str(tiny_model_dir),
+        str(other),
+        "--data",
+        str(data),
+        "--json",
+        str(tmp_path / "s.json"),
+    ]
+    assert script.main(argv) == 0
+    table = capsys.readouterr().out
+    assert str(other) in table and "ensemble (mean logits)" in table
+    scores = json.loads((tmp_path / "s.json").read_text())
+    assert [s["model"] for s in scores] == [
+        str(tiny_model_dir),
+        str(other),
+        "ensemble (mean logits)",
+    ]
+    assert all(s["n"] == len(_records()) for s in scores)
+
+    extra = EventModel.from_base(tiny_base, LabelSchema.with_extra(["arrest"]), max_length=32)
+    extra.save_pretrained(tmp_path / "extra")
+    assert script.main([str(tiny_model_dir), str(tmp_path / "extra"), "--data", str(data)]) == 2
+    assert "labels differ" in capsys.readouterr().err
+
+
 def test_learning_curve_rows_name_their_written_data_and_seed(tmp_path):
     """A batch of drafts is scored with and without it (``--written-exclude`` on document ids),
     and each written set and seed gets a row (and a run folder) of its own."""

@@ -288,10 +288,15 @@ def gate_score(model_dir: Path, files: Sequence[Path]) -> dict[str, Any]:
     """The model's shipped behaviour on the records of ``files``, pooled: event macro-F1 and F1
     per label, number span+role F1, and their mean (``mean_f1``, as the trainer selects by)."""
     from conflict_events.inference.tagger import EventTagger
+
+    return tagger_score(EventTagger.from_pretrained(model_dir), str(model_dir), files)
+
+
+def tagger_score(tagger: Any, name: str, files: Sequence[Path]) -> dict[str, Any]:
+    """:func:`gate_score` of a tagger built in code (an ensemble, a tagger with other thresholds)."""
     from conflict_events.training.evaluate import read_eval_file, score_system
     from conflict_events.training.metrics import mean_f1
 
-    tagger = EventTagger.from_pretrained(model_dir)
     records = []
     for path in files:
         data = read_eval_file(path, tagger.labels)
@@ -304,7 +309,7 @@ def gate_score(model_dir: Path, files: Sequence[Path]) -> dict[str, Any]:
     events, numbers = scores["events"], scores["numbers"]
     number_f1 = numbers["strict"]["f1"] if numbers else None
     return {
-        "model": str(model_dir),
+        "model": name,
         "n": len(records),
         "macro_f1": events["macro_f1"],
         "per_label": {k: v["f1"] for k, v in events["per_label"].items()},
@@ -313,10 +318,9 @@ def gate_score(model_dir: Path, files: Sequence[Path]) -> dict[str, Any]:
     }
 
 
-def gate(candidate: Path, shipped: Path, files: Sequence[Path]) -> tuple[bool, str]:
-    """Whether ``candidate`` should replace the model in ``shipped``, and a table saying why."""
-    new, old = gate_score(candidate, files), gate_score(shipped, files)
-    labels = list(new["per_label"])
+def score_table(scores: Sequence[dict[str, Any]]) -> str:
+    """A markdown table of :func:`gate_score` results, one row per model."""
+    labels = list(scores[0]["per_label"])
     rows = [
         [
             x["model"],
@@ -325,10 +329,15 @@ def gate(candidate: Path, shipped: Path, files: Sequence[Path]) -> tuple[bool, s
             fmt(x["number_f1"]),
             *(fmt(x["per_label"].get(k)) for k in labels),
         ]
-        for x in (new, old)
+        for x in scores
     ]
-    header = ["model", "mean F1", "event macro-F1", "number F1", *labels]
-    table = markdown_table(header, rows)
+    return markdown_table(["model", "mean F1", "event macro-F1", "number F1", *labels], rows)
+
+
+def gate(candidate: Path, shipped: Path, files: Sequence[Path]) -> tuple[bool, str]:
+    """Whether ``candidate`` should replace the model in ``shipped``, and a table saying why."""
+    new, old = gate_score(candidate, files), gate_score(shipped, files)
+    table = score_table([new, old])
     better = (new["mean_f1"] or 0.0) > (old["mean_f1"] or 0.0)
     verdict = "ships" if better else "does not beat the shipped model"
     return (

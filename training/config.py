@@ -49,10 +49,11 @@ class TrainConfig:
         [],
         "number roles of your own, added to the default five (ROLE:EVENT ties a role to an event)",
     )
-    teacher: str | None = _f(
-        None,
-        "distil from this trained model folder (PyTorch weights): its event and number-role "
-        "predictions become soft targets for every training record, labelled or not",
+    teacher: list[str] = _f(
+        [],
+        "distil from these trained model folders (PyTorch weights): their event and number-role "
+        "predictions become soft targets for every training record, labelled or not; several "
+        "teachers (an ensemble) teach the mean of their logits",
     )
     distil_weight: float = _f(1.0, "weight of the soft (teacher) losses against the gold ones")
     distil_temperature: float = _f(2.0, "softening temperature of the teacher's logits")
@@ -118,6 +119,8 @@ class TrainConfig:
     quiet: bool = _f(False, "no progress bar")
 
     def __post_init__(self) -> None:
+        if self.teacher is None or isinstance(self.teacher, str):  # configs from before ensembles
+            self.teacher = [self.teacher] if self.teacher else []
         if self.grad_accum < 1 or self.batch_size < 1:
             raise ValueError("batch_size and grad_accum must be >= 1")
         if self.select_metric not in ("macro_f1", "mean_f1"):

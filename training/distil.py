@@ -18,10 +18,13 @@ against its softmax for tags, both scaled by ``T**2`` so their gradients keep th
 grows (Hinton et al., 2015). Records without gold labels (``known_labels: []``, as
 ``data pool`` writes them) learn from these terms alone.
 
+Several teachers (``--teacher A B``, an ensemble) teach the mean of their logits, event and tag
+alike: the soft targets of a model whose logits are the average of theirs.
+
 Teacher passes are cached in ``OUT/teacher_targets/``, one file per chunk of records, each record
 keyed by its text, its student tokens, the teacher's weights and the student's tokenizer. A killed
-run does not redo them, and a run over changed data (records added, removed or moved) runs the
-teacher only on the records it has not seen.
+run does not redo them, and a run over changed data (records added, removed or moved) or with a
+teacher added runs each teacher only on the records it has not seen.
 """
 
 from __future__ import annotations
@@ -176,33 +179,59 @@ def soft_targets(
     records: Sequence[Record],
     features: Sequence[Features],
     student_offsets: Sequence[Sequence[tuple[int, int]]],
-    teacher: Teacher,
+    teachers: Sequence[Teacher],
     cache: str | Path | None = None,
     student_tokenizer: str = "",
     progress: bool = True,
 ) -> list[Features]:
-    """``features`` with the teacher's soft targets attached (see the module docstring)."""
-    from tqdm.auto import tqdm
-
+    """``features`` with the teachers' soft targets attached (see the module docstring)."""
+    if not teachers:
+        raise ValueError("soft targets need at least one teacher")
     cache_dir = Path(cache) if cache else None
     if cache_dir:
         cache_dir.mkdir(parents=True, exist_ok=True)
+    cached = _read_cache(cache_dir) if cache_dir else {}
+    per_teacher = [
+        _teacher_targets(
+            records, student_offsets, teacher, cached, cache_dir, student_tokenizer, progress
+        )
+        for teacher in teachers
+    ]
+    out = []
+    for k, f in enumerate(features):
+        events = np.mean([targets[k][0] for targets in per_teacher], axis=0)
+        # NaN rows (no teacher token there) are the same for every teacher of one tokenizer and
+        # stay NaN in the mean; they are masked in the loss.
+        tags = np.mean([targets[k][1] for targets in per_teacher], axis=0)
+        out.append(replace(f, soft_events=tuple(events.tolist()), soft_tags=tags))
+    return out
+
+
+def _teacher_targets(
+    records: Sequence[Record],
+    student_offsets: Sequence[Sequence[tuple[int, int]]],
+    teacher: Teacher,
+    cached: dict[str, tuple[np.ndarray, np.ndarray]],
+    cache_dir: Path | None,
+    student_tokenizer: str,
+    progress: bool,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """One teacher's targets for every record: from the cache, else from a pass of the teacher
+    over the records the cache lacks (written to the cache one chunk at a time)."""
+    from tqdm.auto import tqdm
+
     prefix = f"{teacher.fingerprint()}\n{student_tokenizer}\n".encode()
     keys = [_record_key(r.text, o, prefix) for r, o in zip(records, student_offsets, strict=True)]
-    targets = _read_cache(cache_dir) if cache_dir else {}
-    todo = list({key: k for k, key in enumerate(keys) if key not in targets}.values())
+    todo = list({key: k for k, key in enumerate(keys) if key not in cached}.values())
     chunks = range(0, len(todo), CHUNK)
     for begin in tqdm(chunks, desc="teacher targets", disable=not progress, unit="chunk"):
         part = todo[begin : begin + CHUNK]
         texts = [records[k].text for k in part]
         new = _aligned_targets(teacher, texts, [student_offsets[k] for k in part])
-        targets.update(zip((keys[k] for k in part), new))
+        cached.update(zip((keys[k] for k in part), new))
         if cache_dir:
             _write_cache(cache_dir, [keys[k] for k in part], new)
-    return [
-        replace(f, soft_events=tuple(targets[key][0].tolist()), soft_tags=targets[key][1])
-        for f, key in zip(features, keys, strict=True)
-    ]
+    return [cached[key] for key in keys]
 
 
 def distil_loss(

@@ -391,16 +391,16 @@ class FitResult:
 
 
 def _with_teacher_targets(features, train_examples, encoder, labels, config, out):
-    """Attach a teacher's soft targets (``config.teacher``; see training/distil.py), cached in
-    ``OUT/teacher_targets`` so a killed run does not run the teacher again."""
+    """Attach the teachers' soft targets (``config.teacher``; see training/distil.py), cached in
+    ``OUT/teacher_targets`` so a killed run does not run a teacher again."""
     from conflict_events.training.distil import Teacher, keep_tag_targets, soft_targets
 
-    teacher = Teacher(config.teacher, labels, batch_size=config.batch_size)
+    teachers = [Teacher(folder, labels, batch_size=config.batch_size) for folder in config.teacher]
     features = soft_targets(
         [e.record for e in train_examples],
         features,
         [f.offsets for f in features],
-        teacher,
+        teachers,
         cache=out / "teacher_targets" if out else None,
         student_tokenizer=encoder.tokenizer.to_str()[:100_000],
         progress=not config.quiet and sys.stderr.isatty(),
