@@ -147,6 +147,10 @@ def test_a_config_naming_one_teacher_or_none_the_old_way_still_loads():
 
     assert TrainConfig(teacher="runs/teacher").teacher == ["runs/teacher"]
     assert TrainConfig(teacher=None).teacher == []
+    # A run saved that way resumes: the saved folder is the same teacher, not a changed config.
+    assert TrainConfig(teacher=["runs/teacher"]).differences({"teacher": "runs/teacher"}) == []
+    assert TrainConfig().differences({"teacher": None}) == []
+    assert TrainConfig().differences({"teacher": "runs/t"}) == ["teacher (['runs/t'] → [])"]
 
 
 def test_distil_loss_is_zero_when_student_matches_teacher_and_grows_otherwise():

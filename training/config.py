@@ -119,8 +119,7 @@ class TrainConfig:
     quiet: bool = _f(False, "no progress bar")
 
     def __post_init__(self) -> None:
-        if self.teacher is None or isinstance(self.teacher, str):  # configs from before ensembles
-            self.teacher = [self.teacher] if self.teacher else []
+        self.teacher = _teacher_list(self.teacher)
         if self.grad_accum < 1 or self.batch_size < 1:
             raise ValueError("batch_size and grad_accum must be >= 1")
         if self.select_metric not in ("macro_f1", "mean_f1"):
@@ -145,6 +144,8 @@ class TrainConfig:
         ['lr (5e-05 → 0.0001)']
         """
         now = self.to_dict()
+        if "teacher" in other:
+            other = {**other, "teacher": _teacher_list(other["teacher"])}
         return [
             f"{name} ({other[name]!r} → {now[name]!r})"
             for name in now
@@ -156,6 +157,15 @@ class TrainConfig:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def _teacher_list(value: Any) -> list[str]:
+    """``teacher`` as a list: configs saved before ensembles hold one folder or null.
+
+    >>> _teacher_list("runs/teacher"), _teacher_list(None)
+    (['runs/teacher'], [])
+    """
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 # Fields that change how a run is carried out, not what it learns.
