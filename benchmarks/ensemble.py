@@ -71,13 +71,13 @@ def main(argv: list[str] | None = None) -> int:
             for f in args.folders
         ]
         ensemble = ensemble_tagger(members)
-    except (ModelFolderError, ValueError) as exc:  # a folder without weights, other labels
+        scores = [
+            tagger_score(m, str(f), args.data) for f, m in zip(args.folders, members, strict=True)
+        ]
+        scores.append(tagger_score(ensemble, "ensemble (mean logits)", args.data))
+    except (ModelFolderError, ValueError) as exc:  # no weights, other labels, no record to score
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    scores = [
-        tagger_score(m, str(f), args.data) for f, m in zip(args.folders, members, strict=True)
-    ]
-    scores.append(tagger_score(ensemble, "ensemble (mean logits)", args.data))
     print(f"{scores[0]['n']} records ({', '.join(map(str, args.data))}):")
     print(score_table(scores))
     if args.json:

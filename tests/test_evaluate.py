@@ -317,6 +317,12 @@ def test_an_ensemble_scores_the_mean_of_its_members_logits_and_refuses_other_lab
     extra.save_pretrained(tmp_path / "extra")
     assert script.main([str(tiny_model_dir), str(tmp_path / "extra"), "--data", str(data)]) == 2
     assert "labels differ" in capsys.readouterr().err
+    # A data file that is missing or holds no valid record is named, and nothing is scored.
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"\xff\xfe\n")
+    assert script.main([str(tiny_model_dir), str(other), "--data", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert f"{empty}:1: invalid UTF-8" in err and "no record to score" in err
 
 
 def test_learning_curve_rows_name_their_written_data_and_seed(tmp_path):
