@@ -142,6 +142,50 @@ def test_a_checkpoint_is_not_resumed_on_changed_training_records(
     assert json.loads(state_file.read_text())["data"]["records"] == len(SENTENCES)
 
 
+def test_weight_average_warms_up_and_lends_its_weights_only_inside_the_block():
+    from conflict_events.training.weight_average import WeightAverage
+
+    net = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        net.weight.fill_(0.0)
+        net.bias.fill_(0.0)
+    average = WeightAverage(net, decay=0.9)
+    with torch.no_grad():
+        net.weight.fill_(1.0)
+    average.update(net)  # first update: decay min(0.9, 2/11), so the average moves most of the way
+    assert average.shadow[0][0, 0].item() == pytest.approx(9 / 11)
+    with torch.no_grad():
+        net.weight.fill_(2.0)
+    with average.applied(net):
+        assert net.weight[0, 0].item() == pytest.approx(9 / 11)
+    assert net.weight[0, 0].item() == 2.0  # the raw weights train on
+    restored = WeightAverage(torch.nn.Linear(2, 1), decay=0.9)
+    restored.load_state_dict(average.state_dict())
+    assert restored.updates == 1 and torch.equal(restored.shadow[0], average.shadow[0])
+    with pytest.raises(ValueError, match="lacks 2 tensors"):
+        restored.load_state_dict({"updates": torch.tensor(1)})
+    with pytest.raises(ValueError, match="decay"):
+        WeightAverage(net, decay=1.0)
+
+
+def test_a_run_with_a_weight_average_keeps_the_average_and_resumes_it(tiny_base, tmp_path):
+    from safetensors.torch import load_file
+
+    from conflict_events.model.pretrained import EventModel
+
+    ema = ("--ema-decay", "0.9", "--checkpoint-every", "1", "--keep-checkpoint")
+    out = _train(tiny_base, tmp_path, "--max-steps", "1", *ema)  # one step, evaluated once
+    averaged = load_file(str(out / "checkpoint" / "averaged.safetensors"))
+    assert averaged["updates"].item() == 1
+    kept = EventModel.from_pretrained(out).net.state_dict()
+    raw = EventModel.from_pretrained(out / "checkpoint").net.state_dict()
+    shadow = {k[len("shadow.") :]: v for k, v in averaged.items() if k.startswith("shadow.")}
+    assert shadow and all(torch.allclose(kept[k], v) for k, v in shadow.items())
+    assert any(not torch.allclose(raw[k], v) for k, v in shadow.items())  # raw weights kept on
+    _train(tiny_base, tmp_path, "--max-steps", "2", "--epochs", "2", *ema)  # resumes
+    assert load_file(str(out / "checkpoint" / "averaged.safetensors"))["updates"].item() == 2
+
+
 def test_a_finished_run_keeps_no_optimizer_state(tiny_base, tmp_path):
     out = _train(tiny_base, tmp_path, "--max-steps", "1", "--checkpoint-every", "1")
     assert not (out / "checkpoint").exists()

@@ -1,7 +1,8 @@
 """Resumable training state without pickles: tensors in safetensors, the rest in JSON.
 
 ``OUT/checkpoint/`` holds the model folder being trained plus ``optimizer.safetensors`` and
-``state.json`` (step, epoch, batch position, best score, RNG states, optimiser hyper-parameters).
+``state.json`` (step, epoch, batch position, best score, RNG states, optimiser hyper-parameters),
+and ``averaged.safetensors`` when the run keeps a weight average (``--ema-decay``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ from typing import Any
 
 import torch
 
+AVERAGED_NAME = "averaged.safetensors"
+
 
 def save_checkpoint(
-    folder: Path, model, optimizer: torch.optim.Optimizer, state: dict[str, Any]
+    folder: Path,
+    model,
+    optimizer: torch.optim.Optimizer,
+    state: dict[str, Any],
+    averaged: dict[str, torch.Tensor] | None = None,
 ) -> None:
     from safetensors.torch import save_file
 
@@ -36,6 +43,8 @@ def save_checkpoint(
             )
     tensors["rng.torch"] = torch.get_rng_state()
     save_file(tensors, str(tmp / "optimizer.safetensors"))
+    if averaged is not None:
+        save_file(averaged, str(tmp / AVERAGED_NAME))
     state = dict(state)
     state["param_groups"] = opt["param_groups"]
     state["rng_python"] = list(random.getstate()[1]), random.getstate()[2]
@@ -66,3 +75,16 @@ def load_checkpoint(folder: Path, optimizer: torch.optim.Optimizer) -> dict[str,
     internal, gauss = state["rng_python"]
     random.setstate((3, tuple(internal), gauss))
     return state
+
+
+def load_averaged(folder: Path) -> dict[str, torch.Tensor]:
+    """The weight average a checkpoint holds; a clear error when it was saved without one."""
+    from safetensors.torch import load_file
+
+    path = folder / AVERAGED_NAME
+    if not path.is_file():
+        raise ValueError(
+            f"{folder} holds no weight average ({AVERAGED_NAME}): it was not written by a run "
+            "with --ema-decay. Pass --overwrite to start afresh"
+        )
+    return load_file(str(path))

@@ -73,6 +73,11 @@ class TrainConfig:
     head_lr: float = _f(1e-3, "learning rate of the two heads")
     warmup_ratio: float = _f(0.1, "share of steps with linear warm-up")
     weight_decay: float = _f(0.01, "AdamW weight decay")
+    ema_decay: float = _f(
+        0.0,
+        "evaluate, keep and save an exponential moving average of the weights with this decay "
+        "per step (e.g. 0.999); 0: the weights as trained",
+    )
     dropout: float = _f(0.1, "dropout before both heads (saved in config.json)")
     pooling: str = _f(
         "mean", "how the event head pools token states: mean or cls (saved in config.json)"
@@ -132,6 +137,8 @@ class TrainConfig:
             )
         if self.distil_temperature <= 0:
             raise ValueError("distil_temperature must be > 0")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError("ema_decay must be in [0, 1) (0: no weight average)")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError("warmup_ratio must be in [0, 1)")
         if self.pooling not in ("mean", "cls"):

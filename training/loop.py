@@ -7,7 +7,8 @@
                  callbacks=[MyLogger()])
 
 Steps: featurise → length-bucketed batches → AdamW (the model's own parameter groups) with linear
-warm-up/decay → evaluate on dev each epoch (``select_metric``: event macro-F1, or its mean with
+warm-up/decay (and, with ``ema_decay``, a moving average of the weights, which is what gets
+evaluated and kept) → evaluate on dev each epoch (``select_metric``: event macro-F1, or its mean with
 number F1, on real-text dev records when there are any: written dev sentences overstate real
 performance) → keep the best → tune per-label thresholds and the reconciliation rule on dev.
 
@@ -47,10 +48,11 @@ import numpy as np
 import torch
 
 from conflict_events.inference.labels import LabelSchema
-from conflict_events.training.checkpoint import load_checkpoint, save_checkpoint
+from conflict_events.training.checkpoint import load_averaged, load_checkpoint, save_checkpoint
 from conflict_events.training.config import EXECUTION_FIELDS, RUN_ONLY_FIELDS, TrainConfig
 from conflict_events.training.features import IGNORE, Features, featurize
 from conflict_events.training.loss import compute_loss, positive_weights
+from conflict_events.training.weight_average import WeightAverage
 
 log = logging.getLogger("conflict_events.training")
 
@@ -481,9 +483,12 @@ def fit(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     base_lrs = [group["lr"] for group in optimizer.param_groups]
+    average = WeightAverage(net, config.ema_decay) if config.ema_decay else None
     state = TrainState(total_steps=total_steps, data=fingerprint)
     if mode == "resume":
         state = TrainState.from_dict(load_checkpoint(checkpoint, optimizer))
+        if average:
+            average.load_state_dict(load_averaged(checkpoint))
         state.total_steps, state.should_stop, state.data = total_steps, False, fingerprint
         log.info("resuming from %s: epoch %d, step %d", checkpoint, state.epoch, state.step)
     if out:
@@ -534,6 +539,8 @@ def fit(
                 else:
                     optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
+                if average:
+                    average.update(net)
                 state.step += 1
                 logs = {k: float(v.item()) for k, v in losses.items()}
                 logs.update(lr=base_lrs[0] * factor, sps=seen / (time.perf_counter() - started))
@@ -542,7 +549,8 @@ def fit(
                     and config.checkpoint_every
                     and (state.step % config.checkpoint_every == 0)
                 ):
-                    save_checkpoint(checkpoint, model, optimizer, state.to_dict())
+                    averaged = average.state_dict() if average else None
+                    save_checkpoint(checkpoint, model, optimizer, state.to_dict(), averaged)
                     _call(callbacks, "on_save", state, checkpoint)
                 _call(callbacks, "on_step", state, logs)
                 if not show_bar and state.step % max(1, steps_per_epoch // 10) == 0:
@@ -565,26 +573,30 @@ def fit(
         finished_epoch = state.batch >= len(batches)
         state.epoch += 1 if finished_epoch else 0
         state.batch = 0 if finished_epoch else state.batch
-        scores = dev_scores(model, dev_records, labels)
-        key = "real" if "real" in scores else "all"
-        score = scores[key][config.select_metric] if scores else None  # None: keep the last
-        state.history.append({"epoch": epoch + 1, "step": state.step, **scores})
-        log.info("epoch %d: dev %s", epoch + 1, json.dumps(scores))
-        _call(callbacks, "on_evaluate", state, scores)
-        if score is None or score > state.best:  # without dev data the last epoch is kept
-            state.best, state.bad_evals = (score if score is not None else -1.0), 0
-            if out:
-                model.save_pretrained(out)
-                _call(callbacks, "on_save", state, out)
+        # With a weight average, the average is what is scored and kept; training goes on
+        # from the raw weights, restored when the block ends.
+        with average.applied(net) if average else contextlib.nullcontext():
+            scores = dev_scores(model, dev_records, labels)
+            key = "real" if "real" in scores else "all"
+            score = scores[key][config.select_metric] if scores else None  # None: keep the last
+            state.history.append({"epoch": epoch + 1, "step": state.step, **scores})
+            log.info("epoch %d: dev %s", epoch + 1, json.dumps(scores))
+            _call(callbacks, "on_evaluate", state, scores)
+            if score is None or score > state.best:  # without dev data the last epoch is kept
+                state.best, state.bad_evals = (score if score is not None else -1.0), 0
+                if out:
+                    model.save_pretrained(out)
+                    _call(callbacks, "on_save", state, out)
+                else:
+                    best_weights = {k: v.detach().clone() for k, v in net.state_dict().items()}
             else:
-                best_weights = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        else:
-            state.bad_evals += 1
-            if state.bad_evals >= config.patience:
-                log.info("no dev improvement in %d evaluations: stopping", config.patience)
-                state.should_stop = True
+                state.bad_evals += 1
+                if state.bad_evals >= config.patience:
+                    log.info("no dev improvement in %d evaluations: stopping", config.patience)
+                    state.should_stop = True
         if checkpoint:
-            save_checkpoint(checkpoint, model, optimizer, state.to_dict())
+            averaged = average.state_dict() if average else None
+            save_checkpoint(checkpoint, model, optimizer, state.to_dict(), averaged)
 
     # The best model, with its decision rules tuned on dev.
     if out:
