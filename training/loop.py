@@ -7,10 +7,10 @@
                  callbacks=[MyLogger()])
 
 Steps: featurise → length-bucketed batches → AdamW (the model's own parameter groups) with linear
-warm-up/decay (and, with ``ema_decay``, a moving average of the weights, which is what gets
-evaluated and kept) → evaluate on dev each epoch (``select_metric``: event macro-F1, or its mean with
-number F1, on real-text dev records when there are any: written dev sentences overstate real
-performance) → keep the best → tune per-label thresholds and the reconciliation rule on dev.
+warm-up/decay (with ``ema_decay``, a moving average of the weights is what gets evaluated and
+kept) → evaluate on dev each epoch (``select_metric``: event macro-F1, or its mean with number F1,
+on real-text dev records when there are any: written dev sentences overstate real performance)
+→ keep the best → tune per-label thresholds and the reconciliation rule on dev.
 
 Devices: ``device`` (or ``config.device``) is ``cpu``, ``cuda[:N]`` or ``mps``; by default CUDA
 when available, else MPS, else the CPU. On CUDA the forward pass runs under autocast in bf16 where
