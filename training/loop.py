@@ -495,6 +495,12 @@ def fit(
         out.mkdir(parents=True, exist_ok=True)
         config.save(out / ARGS_NAME)
     best_weights: dict[str, torch.Tensor] | None = None  # kept in memory when there is no out
+
+    def save_resumable() -> None:
+        """Write ``OUT/checkpoint``: weights, optimiser, state and the weight average, if any."""
+        averaged = average.state_dict() if average else None
+        save_checkpoint(checkpoint, model, optimizer, state.to_dict(), averaged)
+
     log.info(
         "training on %d records (%d cut at %d tokens), dev %d; %d steps on %s%s; labels %s",
         len(features), truncated, config.max_length, len(dev_records), total_steps, device,
@@ -549,8 +555,7 @@ def fit(
                     and config.checkpoint_every
                     and (state.step % config.checkpoint_every == 0)
                 ):
-                    averaged = average.state_dict() if average else None
-                    save_checkpoint(checkpoint, model, optimizer, state.to_dict(), averaged)
+                    save_resumable()
                     _call(callbacks, "on_save", state, checkpoint)
                 _call(callbacks, "on_step", state, logs)
                 if not show_bar and state.step % max(1, steps_per_epoch // 10) == 0:
@@ -595,8 +600,7 @@ def fit(
                     log.info("no dev improvement in %d evaluations: stopping", config.patience)
                     state.should_stop = True
         if checkpoint:
-            averaged = average.state_dict() if average else None
-            save_checkpoint(checkpoint, model, optimizer, state.to_dict(), averaged)
+            save_resumable()
 
     # The best model, with its decision rules tuned on dev.
     if out:
