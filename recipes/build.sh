@@ -79,7 +79,8 @@ python -m conflict_events.training.card --model runs/default --variant runs/teac
 
 # 7. The shipped-model tests (the card's figures, the example articles; pytest comes with the
 #    [dev] extra of README's test set-up). The gate scores pooled F1 only: a student can beat it
-#    and still miss a fact these tests check on a real article (one did: README, "The recipe's
-#    teacher again"). A failure here means model/default holds a model to review before
-#    committing (`git checkout model/default` restores the last one).
+#    and still miss a fact these tests check on a real article (one did:
+#    benchmarks/results/quality_experiments.md, "The recipe's teacher again"). A failure here
+#    means model/default holds a model to review before committing (`git checkout
+#    model/default` restores the last one).
 python -m pytest -q -m integration tests/test_default_model.py

@@ -5,8 +5,9 @@ weights keep training. An average over the last stretch of one run sits nearer t
 the region the optimiser wanders in than any single step does, which tends to carry better to
 text unlike the training data. (Averaging separately trained seeds,
 ``benchmarks/average_weights.py``, is another thing: their weights need not share a region.)
-On this project's recipe it did not help (README, "Students of two teachers, a moving average
-of the weights, a larger student"); it is off by default.
+On this project's recipe it did not help (``benchmarks/results/quality_experiments.md``,
+"Students of two teachers, a moving average of the weights, a larger student"); it is off by
+default.
 
 Early steps get a smaller decay, ``min(decay, (1 + n) / (10 + n))`` after ``n`` updates, so the
 average is not held near the pretrained weights for the first thousand steps.
